@@ -1,0 +1,92 @@
+"""Model and dataset YAMLs shipped with the package, and the task's training defaults.
+
+Ultralytics only searches its own `cfg/` folder for bare names such as `yolo11n-semseg.yaml`, so the plug-in resolves
+its names here and hands Ultralytics full paths.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+CFG_DIR = Path(__file__).parent
+MODELS_DIR = CFG_DIR / "models"
+DATASETS_DIR = CFG_DIR / "datasets"
+DEFAULT_CFG_PATH = CFG_DIR / "default.yaml"
+HEAD_NAME = "SemSegHead"  # avoids every head-name substring that Ultralytics uses to guess other tasks
+
+
+def _is_bare_name(p: Path) -> bool:
+    return p.parent == Path(".") and not p.exists()
+
+
+def resolve_model_yaml(name: str | Path) -> str | Path:
+    """Return the packaged path for a bare semseg model name, e.g. 'yolo11n-semseg.yaml', else `name` unchanged.
+
+    The scale letter stays in the returned file name: Ultralytics reads it to pick the scale of the unified YAML.
+
+    Examples:
+        >>> resolve_model_yaml("yolo26s-semseg.yaml")  # doctest: +ELLIPSIS
+        '.../ultralytics_semseg/cfg/models/yolo26s-semseg.yaml'
+    """
+    p = Path(name)
+    if p.suffix not in {".yaml", ".yml"} or not _is_bare_name(p):
+        return name
+    unified = re.sub(r"(\d+)([nslmx])(.+)?$", r"\1\3", p.stem) + p.suffix
+    if (MODELS_DIR / p.name).exists() or (MODELS_DIR / unified).exists():
+        return str(MODELS_DIR / p.name)
+    return name
+
+
+def resolve_data_yaml(name: str | Path | None) -> str | Path | None:
+    """Return the packaged path for a bare dataset name such as 'synthetic-streets.yaml', else `name` unchanged."""
+    if name is None:
+        return None
+    p = Path(str(name))
+    if p.suffix not in {".yaml", ".yml"} and (DATASETS_DIR / f"{p.name}.yaml").exists() and _is_bare_name(p):
+        p = p.with_name(f"{p.name}.yaml")  # 'synthetic-streets' -> 'synthetic-streets.yaml'
+    if _is_bare_name(p) and (DATASETS_DIR / p.name).exists():
+        return str(DATASETS_DIR / p.name)
+    return name
+
+
+def is_semseg_yaml(path: str | Path) -> bool:
+    """True if a model YAML ends in our head, so YOLO() can pick the task without being told."""
+    from ultralytics.nn.tasks import yaml_model_load
+
+    try:
+        head = yaml_model_load(path).get("head") or []
+    except Exception:  # a missing or malformed file is reported by Ultralytics itself later
+        return False
+    return bool(head) and head[-1][2] == HEAD_NAME
+
+
+def resolve_model(model, task: str | None = None) -> tuple[object, str | None]:
+    """Resolve bare semseg model names and infer `task='semseg'` for what `YOLO(model)` receives.
+
+    Raises:
+        FileNotFoundError: For semseg weights such as 'yolo11n-semseg.pt' that are not on disk. None are published to
+            download, so the error says how to train them instead of attempting a download.
+    """
+    if not isinstance(model, (str, Path)):
+        return model, task
+    p = Path(str(model))
+    if p.suffix in {".yaml", ".yml"}:
+        model = resolve_model_yaml(model)
+        if task is None and is_semseg_yaml(model):
+            task = "semseg"
+    elif p.suffix == ".pt" and "-semseg" in p.stem and not p.exists() and "://" not in str(model):
+        yaml_name = p.stem + ".yaml"
+        raise FileNotFoundError(
+            f"Semseg weights '{model}' were not found on disk, and no pretrained semseg weights can be downloaded. "
+            f"Train them first, e.g. 'yolo semseg train model={yaml_name} data=your-data.yaml' (optionally with "
+            f"'pretrained=yolo11n.pt' for a detection backbone), then pass the path to runs/semseg/train/weights/best.pt."
+        )
+    return model, task
+
+
+def load_defaults() -> dict:
+    """Task-specific training defaults from `default.yaml`; they override Ultralytics' detection-oriented ones."""
+    from ultralytics.utils import YAML
+
+    return {k: v for k, v in YAML.load(DEFAULT_CFG_PATH).items() if not str(k).startswith("_")}

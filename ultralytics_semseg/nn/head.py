@@ -1,0 +1,88 @@
+"""SemSegHead: a light dense decoder that fuses four pyramid levels and predicts at stride 4."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from ultralytics.nn.modules import Conv, DWConv
+
+__all__ = ("SemSegAuxHead", "SemSegHead")
+
+
+def _resize(x: torch.Tensor, size) -> torch.Tensor:
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+
+
+def class_map(logits: torch.Tensor) -> torch.Tensor:
+    """Argmax over classes as the smallest integer type that holds every class id (uint8 up to 256 classes)."""
+    return logits.argmax(1).to(torch.uint8 if logits.shape[1] <= 256 else torch.int32)
+
+
+class SemSegAuxHead(nn.Module):
+    """Training-only auxiliary classifier on the stride-16 features (deep supervision); never run at inference."""
+
+    def __init__(self, c1: int, c: int, nc: int):
+        super().__init__()
+        self.conv = Conv(c1, c, 3)
+        self.drop = nn.Dropout2d(0.1)
+        self.classifier = nn.Conv2d(c, nc, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.drop(self.conv(x)))
+
+
+class SemSegHead(nn.Module):
+    """Dense decoder: FPN-style fusion of P3-P5 at stride 8, refined with a stride-4 detail path from P2.
+
+    P3, P4 and P5 are projected to `c` channels, upsampled to stride 8 and summed (context from P5, semantics from
+    P4/P3), mixed by a depthwise-separable 3x3 block, then upsampled to stride 4 and concatenated with a projection of
+    P2 so that thin structures (poles, signs) keep their detail. A depthwise-separable block and a 1x1 classifier give
+    logits at stride 4. Depthwise 3x3 convolutions keep the stride-4 cost low at Cityscapes resolution.
+
+    Outputs:
+        - training: `(logits, aux_logits)`, logits at stride 4 and aux logits at stride 16 (None without aux head).
+        - inference: logits `(B, nc, H/4, W/4)`.
+        - export (ONNX/TorchScript tracing or `export=True`): class map `(B, H, W)` at the input size, uint8 for up
+          to 256 classes, so deployments receive ~nc*4 times fewer bytes than float logits.
+
+    Args:
+        nc (int): Number of classes.
+        ch (list[int]): Channels of the inputs (P2, P3, P4, P5).
+        c (int): Decoder width.
+        aux (bool): Whether to build the auxiliary head on P4.
+
+    Examples:
+        >>> head = SemSegHead(19, [64, 64, 128, 256], c=64)
+        >>> xs = [torch.zeros(1, c, 64 // s, 64 // s) for c, s in zip([64, 64, 128, 256], [4, 8, 16, 32])]
+        >>> head.eval()(xs).shape
+        torch.Size([1, 19, 16, 16])
+    """
+
+    export = False  # emit the class map at input size
+    out_stride = 4
+
+    def __init__(self, nc: int, ch: list[int], c: int = 64, aux: bool = True):
+        super().__init__()
+        assert len(ch) == 4, f"SemSegHead needs 4 inputs (P2, P3, P4, P5), got {len(ch)}"
+        self.nc = nc
+        c_detail = max(c // 2, 16)
+        self.lateral = nn.ModuleList(Conv(x, c, 1) for x in ch[1:])
+        self.fuse = nn.Sequential(DWConv(c, c, 3), Conv(c, c, 1))
+        self.detail = Conv(ch[0], c_detail, 1)
+        self.refine = nn.Sequential(DWConv(c + c_detail, c + c_detail, 3), Conv(c + c_detail, c, 1))
+        self.classifier = nn.Conv2d(c, nc, 1)
+        self.aux = SemSegAuxHead(ch[2], c, nc) if aux else None
+
+    def forward(self, x: list[torch.Tensor]):
+        p2, p3, p4, p5 = x
+        y = self.lateral[0](p3)
+        for lateral, p in zip(self.lateral[1:], (p4, p5)):
+            y = y + _resize(lateral(p), y.shape[2:])
+        y = _resize(self.fuse(y), p2.shape[2:])
+        logits = self.classifier(self.refine(torch.cat((y, self.detail(p2)), 1)))
+        if self.training:
+            return logits, (self.aux(p4) if self.aux is not None else None)
+        if self.export or torch.onnx.is_in_onnx_export() or torch.jit.is_tracing():
+            return class_map(F.interpolate(logits, scale_factor=self.out_stride, mode="bilinear", align_corners=False))
+        return logits

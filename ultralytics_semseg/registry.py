@@ -1,0 +1,78 @@
+"""What the plug-in adds to Ultralytics: every change is additive and leaves the other tasks untouched.
+
+Called by `ultralytics_semseg._bootstrap` right after the target Ultralytics module has been imported.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from types import ModuleType
+
+TASK = "semseg"
+DEFAULT_MODEL = "yolo11n-semseg.yaml"
+DEFAULT_DATA = "synthetic-streets.yaml"
+METRIC = "metrics/mIoU"
+
+
+def patch_cfg(cfg: ModuleType) -> None:
+    """Add `semseg` to the CLI task tuple and the per-task default tables."""
+    if TASK not in cfg.TASKS:
+        cfg.TASKS = type(cfg.TASKS)((*cfg.TASKS, TASK))  # entrypoint() reads the module global at call time
+    cfg.TASK2DATA.setdefault(TASK, DEFAULT_DATA)
+    cfg.TASK2MODEL.setdefault(TASK, DEFAULT_MODEL)
+    cfg.TASK2METRIC.setdefault(TASK, METRIC)
+    if hasattr(cfg, "TASK2CALIBRATIONDATA"):
+        cfg.TASK2CALIBRATIONDATA.setdefault(TASK, DEFAULT_DATA)
+
+
+def semseg_task_map() -> dict:
+    """Classes behind the `semseg` task, imported on first use."""
+    from ultralytics_semseg.models.predict import SemSegPredictor
+    from ultralytics_semseg.models.train import SemSegTrainer
+    from ultralytics_semseg.models.val import SemSegValidator
+    from ultralytics_semseg.nn.model import SemSegModel
+
+    return {"model": SemSegModel, "trainer": SemSegTrainer, "validator": SemSegValidator, "predictor": SemSegPredictor}
+
+
+def patch_yolo(module: ModuleType) -> None:
+    """Teach `ultralytics.YOLO` the `semseg` task: task map entry plus model-name resolution."""
+    yolo = module.YOLO
+    if getattr(yolo, "_semseg_patched", False):
+        return
+    task_map = yolo.task_map
+
+    @property
+    def patched_task_map(self) -> dict:
+        tm = task_map.fget(self)
+        if TASK not in tm and (getattr(self, "task", None) == TASK):
+            tm = {**tm, TASK: semseg_task_map()}
+        return tm
+
+    init = yolo.__init__
+
+    @functools.wraps(init)
+    def patched_init(self, model="yolo26n.pt", task=None, verbose=False, **kwargs):
+        from ultralytics_semseg.cfg import resolve_model
+
+        model, task = resolve_model(model, task)
+        init(self, model, task, verbose, **kwargs)
+
+    yolo.task_map = patched_task_map
+    yolo.__init__ = patched_init
+    yolo._semseg_patched = True
+
+
+def patch_safe_globals(tasks: ModuleType) -> None:
+    """Make sure our checkpoint classes are allow-listed before any checkpoint is loaded (see nn/model.py)."""
+    import importlib
+    import sys
+
+    if "ultralytics_semseg.nn.model" not in sys.modules:  # already importing: it registers itself when done
+        importlib.import_module("ultralytics_semseg.nn.model")
+
+
+def package_file(*parts: str) -> Path:
+    """Path to a file shipped inside the package."""
+    return Path(__file__).parent.joinpath(*parts)

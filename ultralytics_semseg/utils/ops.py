@@ -1,0 +1,43 @@
+"""Turn model outputs into class maps at the original image size."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from ultralytics.utils.ops import scale_masks
+
+from ultralytics_semseg.nn.head import class_map
+
+
+def to_original_logits(logits: torch.Tensor, input_hw: tuple[int, int], ori_hw: tuple[int, int], ratio_pad=None):
+    """Upsample one image's logits (1, C, h, w) to the letterboxed input, remove the padding, resize to `ori_hw`.
+
+    Bilinear interpolation on logits (not on the argmax) keeps boundaries smooth at the original resolution.
+    """
+    if logits.shape[2:] != tuple(input_hw):
+        logits = F.interpolate(logits.float(), size=tuple(input_hw), mode="bilinear", align_corners=False)
+    return scale_masks(logits.float(), tuple(ori_hw), ratio_pad=ratio_pad)
+
+
+def to_original_classmap(classmap: torch.Tensor, ori_hw: tuple[int, int], ratio_pad=None) -> torch.Tensor:
+    """Remove the padding from an exported model's (H, W) class map and resize it to `ori_hw` (nearest)."""
+    x = scale_masks(classmap[None, None].float(), tuple(ori_hw), ratio_pad=ratio_pad, mode="nearest")
+    return x[0, 0].to(classmap.dtype)
+
+
+def postprocess(preds, input_hw, ori_shapes, ratio_pads=None, return_logits: bool = False) -> list[torch.Tensor]:
+    """Class map per image at its original size, from logits (B, C, h, w) or exported class maps (B, H, W).
+
+    Returns uint8 maps for up to 256 classes, else int32.
+    """
+    preds = preds[0] if isinstance(preds, (list, tuple)) else preds
+    ratio_pads = ratio_pads or [None] * len(ori_shapes)
+    out = []
+    for i, (ori, rp) in enumerate(zip(ori_shapes, ratio_pads)):
+        p = preds[i]
+        if p.ndim == 2:  # class map from an exported graph
+            out.append(to_original_classmap(p, ori, rp))
+            continue
+        logits = to_original_logits(p[None], input_hw, ori, rp)
+        out.append(logits[0] if return_logits else class_map(logits)[0])
+    return out
