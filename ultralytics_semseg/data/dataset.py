@@ -53,6 +53,7 @@ class SemSegDataset(BaseDataset):
         self.data = data
         self.nc = len(data["names"])
         self.lut = build_label_lut(self.nc, data.get("label_mapping"), data.get("ignore_label", IGNORE))
+        kwargs.setdefault("pad", 0.0)  # rect batches: the predictor's minimal letterbox, no extra stride of padding
         super().__init__(*args, **kwargs)
 
     def get_labels(self) -> list[dict]:

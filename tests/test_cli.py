@@ -1,0 +1,113 @@
+"""End to end through the real `yolo` console script: train -> val -> predict -> export -> predict on ONNX."""
+
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+import pytest
+import torch
+from conftest import run_cli
+from PIL import Image
+
+
+def test_train_outputs(trained_run):
+    weights = trained_run / "weights"
+    assert (weights / "best.pt").is_file() and (weights / "last.pt").is_file()
+    assert (trained_run / "results.csv").read_text().splitlines()[0].startswith("epoch,time,train/seg_loss")
+    ckpt = torch.load(weights / "best.pt", weights_only=False)
+    assert ckpt["train_args"]["task"] == "semseg"
+    assert ckpt["train_args"]["mosaic"] == 0.0  # task defaults, not detection ones
+    assert type(ckpt["model"] if ckpt["model"] is not None else ckpt["ema"]).__name__ == "SemSegModel"
+    assert (trained_run / "labels.jpg").is_file() and (trained_run / "val_batch0.jpg").is_file()
+
+
+def test_val_remembers_dataset(trained_run, root):
+    p = run_cli("semseg", "val", f"model={trained_run / 'weights' / 'best.pt'}", f"project={root / 'runs'}", "name=val")
+    out = p.stdout + p.stderr
+    assert "synthetic-streets" not in out or "not found" not in out
+    for name in ("road", "sky", "pole", "person"):  # per-class table
+        assert name in out
+    line = next(x for x in out.splitlines() if x.strip().startswith("all"))
+    miou = float(line.split()[3])
+    assert 0.0 <= miou <= 1.0
+
+
+def test_predict_writes_overlay_and_class_png(trained_run, toy_data, root):
+    src = sorted((toy_data["path"] / "images" / "val").glob("*.jpg"))[:3]
+    out = root / "runs" / "predict"
+    run_cli("semseg", "predict", f"model={trained_run / 'weights' / 'best.pt'}", f"source={src[0].parent}",
+            "save_txt=True", f"project={out.parent}", f"name={out.name}", "exist_ok=True")  # fmt: skip
+    overlay = out / src[0].name
+    mask = out / "labels" / (src[0].stem + ".png")
+    assert overlay.is_file() and mask.is_file()
+    m = Image.open(mask)
+    assert m.mode == "P" and m.size == Image.open(src[0]).size  # palette PNG at the original size
+    ids = np.unique(np.asarray(m))
+    assert set(ids.tolist()) <= set(range(8))
+
+
+@pytest.mark.parametrize("dynamic", [True, False])
+def test_export_onnx_matches_pytorch(trained_run, toy_data, dynamic):
+    from ultralytics import YOLO
+
+    pt = trained_run / "weights" / "best.pt"
+    # static export at the rectangular inference shape of the 1:2 toy images, so both letterbox identically
+    args = ["dynamic=True", "imgsz=128"] if dynamic else ["imgsz=64,128"]
+    p = run_cli("export", f"model={pt}", "format=onnx", *args)
+    onnx_file = pt.with_suffix(".onnx")
+    assert onnx_file.is_file(), p.stdout + p.stderr
+
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"])
+    meta = session.get_modelmeta().custom_metadata_map
+    assert meta["task"] == "semseg" and ast.literal_eval(meta["names"])[5] == "pole"
+    assert session.get_outputs()[0].type == "tensor(uint8)"
+
+    images = sorted((toy_data["path"] / "images" / "val").glob("*.jpg"))[:6]
+    ref = [r.semseg.data.cpu().numpy() for r in YOLO(str(pt)).predict(images, imgsz=128, verbose=False)]
+    got = [r.semseg.data.cpu().numpy() for r in YOLO(str(onnx_file)).predict(images, imgsz=128, verbose=False)]
+    for a, b in zip(ref, got):
+        assert a.shape == b.shape == (128, 256)
+        assert (a == b).mean() >= 0.999
+
+
+def test_resume_from_epoch_checkpoint(trained_run, root):
+    """`resume=True` continues an interrupted run through Ultralytics' trainer (epoch0.pt still has its optimizer)."""
+    import shutil
+
+    run = root / "runs" / "resume-me"
+    shutil.copytree(trained_run, run, dirs_exist_ok=True)
+    ckpt = run / "weights" / "epoch0.pt"  # saved after the first of two epochs
+    assert ckpt.is_file()
+    p = run_cli("semseg", "train", f"model={ckpt}", "resume=True")
+    out = p.stdout + p.stderr
+    assert "Resuming training" in out and "2/2" in out
+
+
+def test_missing_semseg_weights_fail_fast(root):
+    p = run_cli("semseg", "predict", "model=yolo11n-semseg.pt", "source=x.jpg", check=False)
+    assert p.returncode != 0
+    assert "yolo11n-semseg.pt" in p.stderr and "Train them first" in p.stderr
+
+
+def test_detect_task_unaffected(root):
+    """A detection run beside ours: `yolo detect train` still works with the plug-in installed."""
+    from PIL import Image as Im
+
+    d = root / "det"
+    for split in ("train", "val"):
+        (d / "images" / split).mkdir(parents=True, exist_ok=True)
+        (d / "labels" / split).mkdir(parents=True, exist_ok=True)
+        for i in range(4):
+            a = np.full((64, 64, 3), 40, np.uint8)
+            a[16:48, 8 + 4 * i : 40 + 4 * i] = 220
+            Im.fromarray(a).save(d / "images" / split / f"{i}.jpg")
+            (d / "labels" / split / f"{i}.txt").write_text(f"0 {(24 + 4 * i) / 64:.4f} 0.5 0.5 0.5\n")
+    (d / "data.yaml").write_text(f"path: {d}\ntrain: images/train\nval: images/val\nnames:\n  0: box\n")
+    p = run_cli("detect", "train", f"data={d / 'data.yaml'}", "model=yolo11n.yaml", "epochs=1", "imgsz=64",
+                "batch=4", f"project={root / 'runs'}", "name=detect", "exist_ok=True", "plots=False")  # fmt: skip
+    assert "mAP50" in p.stdout + p.stderr
+    ckpt = torch.load(root / "runs" / "detect" / "weights" / "last.pt", weights_only=False)
+    assert ckpt["train_args"]["task"] == "detect" and ckpt["train_args"]["mosaic"] == 1.0

@@ -1,0 +1,64 @@
+"""SemSegModel: YAML scales, output geometry, aux head, backbone transfer and model info."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from ultralytics_semseg.nn.model import SemSegModel
+
+
+@pytest.mark.parametrize("version", ["11", "26"])
+def test_scales_build_and_grow(version):
+    params = []
+    for scale in "nsmlx":
+        m = SemSegModel(f"yolo{version}{scale}-semseg.yaml", nc=19, verbose=False)
+        params.append(sum(p.numel() for p in m.parameters()))
+    assert params == sorted(params) and params[0] < 3_000_000
+
+
+def test_outputs_train_eval_export():
+    m = SemSegModel("yolo11n-semseg.yaml", nc=7, verbose=False)
+    x = torch.rand(2, 3, 96, 160)
+    logits, aux = m.train()(x)
+    assert logits.shape == (2, 7, 24, 40) and aux.shape == (2, 7, 6, 10)
+    m.eval()
+    assert m(x).shape == (2, 7, 24, 40)  # aux head is not run at inference
+    m.model[-1].export = True
+    out = m(x)
+    assert out.shape == (2, 96, 160) and out.dtype == torch.uint8
+    m.model[-1].export = False
+
+
+def test_no_aux_head_option(tmp_path):
+    yaml = (tmp_path / "noaux-semseg.yaml")
+    from ultralytics_semseg.cfg import MODELS_DIR
+
+    yaml.write_text((MODELS_DIR / "yolo11-semseg.yaml").read_text().replace("SemSegHead, [nc, 256, True]", "SemSegHead, [nc, 256, False]"))
+    m = SemSegModel(str(yaml), nc=3, verbose=False)
+    assert m.model[-1].aux is None
+    logits, aux = m.train()(torch.rand(2, 3, 64, 64))
+    assert aux is None and m.loss({"img": torch.rand(2, 3, 64, 64), "semseg_mask": torch.zeros(2, 64, 64, dtype=torch.uint8)})[0] > 0
+
+
+def test_backbone_transfer_from_detection_checkpoint(tmp_path, caplog):
+    import logging
+
+    from ultralytics import YOLO
+
+    det = YOLO("yolo11n.yaml")
+    det.save(tmp_path / "det.pt")
+    with caplog.at_level(logging.INFO, logger="ultralytics"):
+        seg = YOLO("yolo11n-semseg.yaml").load(str(tmp_path / "det.pt"))
+    line = next(x for x in caplog.text.splitlines() if "Transferred" in x)
+    n, total = (int(v) for v in line.split("Transferred ")[1].split()[0].split("/"))
+    assert n >= 200 and n < total  # backbone + neck rows 0-16, not the detection head
+    sd, dsd = seg.model.state_dict(), det.model.state_dict()
+    assert torch.allclose(sd["model.0.conv.weight"], dsd["model.0.conv.weight"], atol=1e-3)  # saved as fp16
+    assert torch.allclose(sd["model.16.cv2.conv.weight"], dsd["model.16.cv2.conv.weight"], atol=1e-3)
+
+
+def test_info_reports_params_and_gflops():
+    m = SemSegModel("yolo11n-semseg.yaml", nc=19, verbose=False)
+    layers, params, grads, gflops = m.info(verbose=True, imgsz=640)
+    assert params == sum(p.numel() for p in m.parameters()) and gflops > 1
