@@ -49,7 +49,7 @@ def toy_data() -> dict:
 
 @pytest.fixture(scope="session")
 def trained_run(toy_data) -> Path:
-    """A 2-epoch run of the real `yolo semseg train` on the synthetic dataset at a tiny size (with epoch checkpoints)."""
+    """A 2-epoch run of the real `yolo semseg train` on the synthetic dataset, tiny size, with epoch checkpoints."""
     run_cli(
         "semseg", "train", "model=yolo11n-semseg.yaml", "epochs=2", "imgsz=128", "batch=16",
         "save_period=1", "project=" + str(_ROOT / "runs"), "name=cli-train", "exist_ok=True", "seed=0",

@@ -130,7 +130,9 @@ def test_transforms_keep_image_and_mask_aligned(axis):
         out_img, out_mask = labels["img"][..., 0].astype(int), labels["semseg_mask"].astype(int)
         valid = out_mask != 255
         assert valid.any() and (out_img[~valid] == 114).all()  # padding: grey image, ignore mask
-        assert np.abs(out_img[valid] - out_mask[valid]).max() <= 6  # linear vs nearest resampling differ by < 1 source pixel
+        assert (
+            np.abs(out_img[valid] - out_mask[valid]).max() <= 6
+        )  # linear vs nearest resampling differ by < 1 source pixel
     boxed, ((gh, gw), (pw, ph)) = letterbox(img, (64, 128))
     mask_boxed, _ = letterbox(coord.astype(np.uint8), (64, 128), mask=True)
     assert boxed.shape[:2] == mask_boxed.shape == (64, 128)

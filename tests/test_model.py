@@ -31,14 +31,21 @@ def test_outputs_train_eval_export():
 
 
 def test_no_aux_head_option(tmp_path):
-    yaml = (tmp_path / "noaux-semseg.yaml")
+    yaml = tmp_path / "noaux-semseg.yaml"
     from ultralytics_semseg.cfg import MODELS_DIR
 
-    yaml.write_text((MODELS_DIR / "yolo11-semseg.yaml").read_text().replace("SemSegHead, [nc, 256, True]", "SemSegHead, [nc, 256, False]"))
+    yaml.write_text(
+        (MODELS_DIR / "yolo11-semseg.yaml")
+        .read_text()
+        .replace("SemSegHead, [nc, 256, True]", "SemSegHead, [nc, 256, False]")
+    )
     m = SemSegModel(str(yaml), nc=3, verbose=False)
     assert m.model[-1].aux is None
     logits, aux = m.train()(torch.rand(2, 3, 64, 64))
-    assert aux is None and m.loss({"img": torch.rand(2, 3, 64, 64), "semseg_mask": torch.zeros(2, 64, 64, dtype=torch.uint8)})[0] > 0
+    assert (
+        aux is None
+        and m.loss({"img": torch.rand(2, 3, 64, 64), "semseg_mask": torch.zeros(2, 64, 64, dtype=torch.uint8)})[0] > 0
+    )
 
 
 def test_backbone_transfer_from_detection_checkpoint(tmp_path, caplog):

@@ -80,7 +80,8 @@ def resolve_model(model, task: str | None = None) -> tuple[object, str | None]:
         raise FileNotFoundError(
             f"Semseg weights '{model}' were not found on disk, and no pretrained semseg weights can be downloaded. "
             f"Train them first, e.g. 'yolo semseg train model={yaml_name} data=your-data.yaml' (optionally with "
-            f"'pretrained=yolo11n.pt' for a detection backbone), then pass the path to runs/semseg/train/weights/best.pt."
+            f"'pretrained=yolo11n.pt' for a detection backbone), then pass the path to "
+            f"runs/semseg/train/weights/best.pt."
         )
     return model, task
 

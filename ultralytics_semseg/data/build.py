@@ -15,7 +15,7 @@ from ultralytics_semseg.data.utils import IGNORE
 def check_semseg_dataset(data: str | Path, split: str = "") -> dict[str, Any]:
     """Load a semseg dataset YAML (bare names resolve to the packaged ones), generating or fetching it if needed.
 
-    On top of Ultralytics' checks (`check_semseg_keys`): `masks_dir` defaults to 'masks', at most 255 classes when masks are 8-bit ids
+    On top of Ultralytics' checks (`check_semseg_keys`): `masks_dir` defaults to 'masks', at most 255 classes
     (255 is ignore), and `label_mapping` must map integers to integers or null.
 
     Raises:
@@ -36,7 +36,9 @@ def check_semseg_keys(d: dict[str, Any]) -> dict[str, Any]:
             raise ValueError(f"{name}: 'label_mapping' must be a dict of raw id -> train id, not {type(mapping)}")
         for k, v in mapping.items():
             if not isinstance(k, int) or not (v is None or isinstance(v, int)):
-                raise ValueError(f"{name}: 'label_mapping' entry {k!r}: {v!r} must map an integer to an integer or null")
+                raise ValueError(
+                    f"{name}: 'label_mapping' entry {k!r}: {v!r} must map an integer to an integer or null"
+                )
             if v is not None and v != d.get("ignore_label", IGNORE) and not 0 <= v < len(d["names"]):
                 raise ValueError(f"{name}: 'label_mapping' maps {k} to {v}, outside classes 0..{len(d['names']) - 1}")
     return d

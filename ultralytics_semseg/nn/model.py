@@ -78,6 +78,11 @@ class SemSegModel(BaseModel):
         self.inplace = self.yaml.get("inplace", True)
         self.stride = torch.tensor([32.0])  # inputs must be multiples of the deepest level's stride
         initialize_weights(self)
+        for m in self.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                # PyTorch's default 0.1, as in segmentation libraries: Ultralytics' 0.03 suits detection's long
+                # schedules but leaves eval-mode statistics stale for the first ~100 iterations of a short run
+                m.momentum = 0.1
         if verbose:
             self.info()
             LOGGER.info("")
@@ -91,7 +96,9 @@ class SemSegModel(BaseModel):
         head.i, head.f, head.type = len(body), sources, HEAD_NAME
         head.np = sum(p.numel() for p in head.parameters())
         if verbose:
-            LOGGER.info(f"{head.i:>3}{sources!s:>20}{1:>3}{head.np:10.0f}  {HEAD_NAME:<45}{[self.yaml['nc'], c, aux]!s}")
+            LOGGER.info(
+                f"{head.i:>3}{sources!s:>20}{1:>3}{head.np:10.0f}  {HEAD_NAME:<45}{[self.yaml['nc'], c, aux]!s}"
+            )
         return nn.Sequential(*body, head), sorted(set(save) | {x % head.i for x in sources})
 
     def init_criterion(self) -> SemSegLoss:

@@ -97,7 +97,11 @@ def plot_class_distribution(counts: np.ndarray, names: dict[int, str], fname: st
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(max(6, 0.4 * len(names)), 4), tight_layout=True)
-    ax.bar(range(len(counts)), np.maximum(counts, 1), color=[np.array(colors(i, bgr=False)) / 255 for i in range(len(counts))])
+    ax.bar(
+        range(len(counts)),
+        np.maximum(counts, 1),
+        color=[np.array(colors(i, bgr=False)) / 255 for i in range(len(counts))],
+    )
     ax.set_yscale("log")
     ax.set_xticks(range(len(counts)), [names[i] for i in range(len(counts))], rotation=90)
     ax.set_ylabel("pixels")
