@@ -113,3 +113,29 @@ def test_detect_task_unaffected(root):
     assert "mAP50" in p.stdout + p.stderr
     ckpt = torch.load(root / "runs" / "detect" / "weights" / "last.pt", weights_only=False)
     assert ckpt["train_args"]["task"] == "detect" and ckpt["train_args"]["mosaic"] == 1.0
+
+
+def test_val_tta_sliding_window_and_label_id_pngs(trained_run, toy_data, root):
+    pt = trained_run / "weights" / "best.pt"
+    base = dict(model=pt, data="synthetic-streets.yaml", imgsz=128, batch=4, project=root / "runs")
+    outs = {}
+    for name, extra in {
+        "whole": [],
+        "tta": ["augment=True", "tta_scales=[1.0,1.5]"],
+        "slide": ["slide_window=64", "slide_stride=32"],
+        "ids": ["save_json=True", "plots=True"],
+    }.items():
+        args = [f"{k}={v}" for k, v in base.items()] + [f"name=val-{name}", "exist_ok=True", *extra]
+        out = run_cli("semseg", "val", *args)
+        outs[name] = out.stdout + out.stderr
+        assert "Metrics at the original label resolution (128x256)" in outs[name]
+    assert outs["whole"] != outs["tta"] and outs["whole"] != outs["slide"]
+    run = root / "runs" / "val-ids"
+    pngs = sorted((run / "predictions").glob("*.png"))
+    assert len(pngs) == 24 and Image.open(pngs[0]).size == (256, 128)
+    assert (run / "confusion_matrix_normalized.png").is_file() and (run / "iou_per_class.png").is_file()
+
+
+def test_bad_slide_window_is_a_clear_error(trained_run):
+    p = run_cli("semseg", "val", f"model={trained_run / 'weights' / 'best.pt'}", "slide_window=50", check=False)
+    assert p.returncode and "slide_window=[50, 50] must be multiples of 32" in p.stderr

@@ -35,16 +35,43 @@ def test_matches_direct_computation():
         gts.append(g)
         m.update(torch.from_numpy(p), torch.from_numpy(g).to(torch.uint8))
     iou, acc = _reference(preds, gts, nc)
-    np.testing.assert_allclose(m.iou_per_class, iou, atol=1e-12)
-    assert abs(m.miou - np.nanmean(iou)) < 1e-12 and abs(m.pixel_acc - acc) < 1e-12
-    assert m.iou_per_class[4] == 0.0
+    s = m.semseg
+    np.testing.assert_allclose(s.per_class["IoU"], iou, atol=1e-12)
+    assert abs(s.IoU - np.nanmean(iou)) < 1e-12 and abs(s.aAcc - acc) < 1e-12
+    assert s.per_class["IoU"][4] == 0.0 and s.per_class["recall"][4] == 0.0  # predicted only: counted, 0/0 -> 0
     assert int(m.matrix.sum()) == sum(int((g != 255).sum()) for g in gts)
 
 
 def test_absent_class_is_excluded_and_all_ignore_is_safe():
     m = SemSegMetrics({0: "a", 1: "b", 2: "c"})
     m.update(torch.zeros(4, 4, dtype=torch.long), torch.full((4, 4), 255))
-    assert m.miou == 0.0 and m.pixel_acc == 0.0  # nothing valid yet
+    assert m.semseg.IoU == 0.0 and m.semseg.aAcc == 0.0  # nothing valid yet
     m.update(torch.tensor([[0, 1]]), torch.tensor([[0, 1]]))
-    assert np.isnan(m.iou_per_class[2]) and m.miou == 1.0
-    assert m.results_dict == {"metrics/mIoU": 1.0, "metrics/pixel_acc": 1.0, "fitness": 1.0}
+    s = m.semseg
+    assert all(np.isnan(v[2]) for v in s.per_class.values()) and s.IoU == 1.0 and s.MCR == 0.0
+    assert m.results_dict == {
+        "metrics/mIoU": 1.0,
+        "metrics/mDice": 1.0,
+        "metrics/mPrecision": 1.0,
+        "metrics/mRecall": 1.0,
+        "metrics/mMCR": 0.0,
+        "metrics/aAcc": 1.0,
+        "metrics/fwIoU": 1.0,
+        "fitness": 1.0,
+    }
+    assert m.images_per_class.tolist() == [1, 1, 0]
+
+
+def test_metric_definitions_on_a_known_matrix():
+    """Hand-computed values: rows = ground truth, columns = prediction."""
+    from ultralytics_semseg.utils.metrics import SemSegScores
+
+    s = SemSegScores(np.array([[50, 10, 0], [5, 30, 5], [0, 0, 0]]))  # class 2: predicted 5 times, no GT
+    tp, fp, fn = np.array([50, 30, 0]), np.array([5, 10, 5]), np.array([10, 10, 0])
+    np.testing.assert_allclose(s.per_class["IoU"], tp / (tp + fp + fn))
+    np.testing.assert_allclose(s.per_class["Dice"], 2 * tp / (2 * tp + fp + fn))
+    np.testing.assert_allclose(s.per_class["precision"], tp / (tp + fp))
+    np.testing.assert_allclose(s.per_class["recall"], [50 / 60, 30 / 40, 0.0])
+    np.testing.assert_allclose(s.per_class["MCR"], (fp + fn) / 100)
+    assert s.aAcc == 0.8 and s.mAcc == s.recall
+    assert abs(s.fwIoU - (0.6 * 50 / 65 + 0.4 * 30 / 50)) < 1e-12

@@ -17,16 +17,18 @@ def api_model(toy_data, root):
     model = YOLO("yolo26n-semseg.yaml")
     metrics = model.train(data="synthetic-streets.yaml", epochs=1, imgsz=64, batch=16, project=str(root / "runs"),
                           name="api", exist_ok=True, plots=False)  # fmt: skip
-    assert 0 <= metrics.miou <= 1 and metrics.results_dict["fitness"] == metrics.miou
+    assert 0 <= metrics.semseg.IoU <= 1 and metrics.results_dict["fitness"] == metrics.semseg.IoU
     return model
 
 
 def test_train_returns_model_and_val_metrics(api_model, root):
     assert api_model.task == "semseg" and api_model.overrides["model"].endswith("best.pt")
     metrics = api_model.val(plots=False)
-    assert set(metrics.results_dict) == {"metrics/mIoU", "metrics/pixel_acc", "fitness"}
-    assert metrics.matrix.shape == (8, 8) and int(metrics.matrix.sum()) > 24 * 128 * 256 * 0.8  # original sizes
-    assert len(metrics.iou_per_class) == 8
+    assert list(metrics.results_dict) == [*metrics.keys, "fitness"] and "metrics/mDice" in metrics.keys
+    s = metrics.semseg
+    assert s.matrix.shape == (8, 8) and int(s.matrix.sum()) > 24 * 128 * 256 * 0.8  # original sizes
+    assert len(s.per_class["IoU"]) == 8 and all(0 <= v <= 1 for v in (s.IoU, s.DiceScore, s.precision, s.recall))
+    assert metrics.results_dict["metrics/mIoU"] == s.IoU == metrics.fitness
 
 
 def test_results_api(api_model, toy_data, tmp_path):

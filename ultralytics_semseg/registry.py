@@ -13,6 +13,13 @@ TASK = "semseg"
 DEFAULT_MODEL = "yolo11n-semseg.yaml"
 DEFAULT_DATA = "synthetic-streets.yaml"
 METRIC = "metrics/mIoU"
+# Inference options of the task's validator and predictor, added to Ultralytics' argument table so that the CLI and
+# get_cfg() accept them. None keeps the feature off; other tasks never read them.
+CFG_KEYS = {
+    "slide_window": None,  # sliding-window crop (int or [h, w], multiples of 32) on the letterboxed input
+    "slide_stride": None,  # window step (default 2/3 of the crop)
+    "tta_scales": None,  # input scales for augment=True (default [0.75, 1.0, 1.25], each also flipped)
+}
 
 
 def patch_cfg(cfg: ModuleType) -> None:
@@ -24,6 +31,10 @@ def patch_cfg(cfg: ModuleType) -> None:
     cfg.TASK2METRIC.setdefault(TASK, METRIC)
     if hasattr(cfg, "TASK2CALIBRATIONDATA"):
         cfg.TASK2CALIBRATIONDATA.setdefault(TASK, DEFAULT_DATA)
+    for key, value in CFG_KEYS.items():
+        if key not in cfg.DEFAULT_CFG_DICT:
+            cfg.DEFAULT_CFG_DICT[key] = value
+            setattr(cfg.DEFAULT_CFG, key, value)
 
 
 def semseg_task_map() -> dict:

@@ -109,3 +109,21 @@ def verify_pair(args: tuple[str, str, np.ndarray, int]) -> tuple[dict | None, st
     mapped = lut[raw]
     counts = np.bincount(mapped[mapped != IGNORE].ravel(), minlength=nc)[:nc]
     return {"im_file": im_file, "mask_file": mask_file, "shape": (h, w), "counts": counts}, ""
+
+
+def inverse_label_lut(nc: int, label_mapping: dict | None = None) -> np.ndarray:
+    """Lookup table train id -> raw id (the first raw id mapped to it), identity where nothing maps.
+
+    Used to write predictions in a dataset's raw ids, e.g. Cityscapes labelIds for its official evaluator.
+
+    Examples:
+        >>> inverse_label_lut(3, {7: 0, 8: 1, 0: 255, 9: 1}).tolist()[:3]
+        [7, 8, 2]
+    """
+    inv = np.arange(256, dtype=np.uint8 if nc <= IGNORE else np.int32)
+    done = set()
+    for raw, train in (label_mapping or {}).items():
+        if train is not None and 0 <= int(train) < nc and int(train) not in done and 0 <= int(raw) < 1 << 16:
+            inv[int(train)] = int(raw)
+            done.add(int(train))
+    return inv

@@ -8,6 +8,7 @@ from ultralytics.utils import DEFAULT_CFG
 
 from ultralytics_semseg.data.augment import letterbox
 from ultralytics_semseg.engine.results import SemSegResults
+from ultralytics_semseg.nn.model import configure_inference
 from ultralytics_semseg.utils.ops import postprocess
 
 
@@ -17,6 +18,7 @@ class SemSegPredictor(BasePredictor):
     Logits are upsampled to the letterboxed input, the padding is cut away and the result is resized to the original
     image before the argmax. Exported models that already emit a class map are cropped and resized with nearest.
     `save=True` writes the overlay, `save_txt=True` also writes the class-id PNG to `labels/<name>.png`.
+    `augment=True` averages flips and scales (`tta_scales`), `slide_window=512` runs overlapping windows.
 
     Examples:
         >>> from ultralytics import YOLO
@@ -28,6 +30,11 @@ class SemSegPredictor(BasePredictor):
         super().__init__(cfg, overrides, _callbacks)
         self.args.task = "semseg"
         self._ratio_pads = []
+
+    def setup_model(self, model, verbose: bool = True) -> None:
+        """Load the model, then apply `slide_window` / `tta_scales` (PyTorch models)."""
+        super().setup_model(model, verbose)
+        configure_inference(getattr(self.model, "model", None), self.args)
 
     def pre_transform(self, im: list[np.ndarray]) -> list[np.ndarray]:
         """The task's shared letterbox (minimal padding for PyTorch and dynamic models, like Ultralytics)."""

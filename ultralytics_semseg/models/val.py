@@ -1,18 +1,22 @@
-"""SemSegValidator: confusion matrix over the whole dataset at the original label resolution."""
+"""SemSegValidator: one confusion matrix over the dataset, at the original label resolution."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import torch
 from ultralytics.data.build import build_dataloader
 from ultralytics.engine.validator import BaseValidator
-from ultralytics.utils import LOGGER, RANK
+from ultralytics.utils import LOGGER, RANK, colorstr
 
 from ultralytics_semseg.cfg import resolve_data_yaml
 from ultralytics_semseg.compat import fp16_enabled
 from ultralytics_semseg.data.build import build_semseg_dataset, check_semseg_keys
+from ultralytics_semseg.data.utils import inverse_label_lut
+from ultralytics_semseg.nn.model import configure_inference
 from ultralytics_semseg.utils.metrics import SemSegMetrics
 from ultralytics_semseg.utils.ops import postprocess
-from ultralytics_semseg.utils.plotting import plot_pairs
+from ultralytics_semseg.utils.plotting import plot_confusion_matrix, plot_iou_bars, plot_pairs, save_class_png
 
 
 class SemSegValidator(BaseValidator):
@@ -20,12 +24,14 @@ class SemSegValidator(BaseValidator):
 
     Predictions are turned into class maps at each image's original size (logits upsampled before the argmax) and
     compared with the original masks, so the numbers do not depend on `imgsz`. One confusion matrix is accumulated
-    over the dataset; mIoU, per-class IoU and pixel accuracy come from it, and fitness is mIoU.
+    over the dataset; the metric suite (IoU, Dice, precision, recall, MCR, aAcc, fwIoU) comes from it and fitness is
+    mIoU. `save_json=True` writes each prediction as a PNG of raw label ids (the inverse of `label_mapping`) at the
+    original size, the format of Cityscapes' official evaluator and test server.
 
     Examples:
         >>> from ultralytics import YOLO
         >>> metrics = YOLO("runs/semseg/train/weights/best.pt").val()
-        >>> metrics.miou, metrics.iou_per_class
+        >>> metrics.semseg.IoU, metrics.semseg.per_class["IoU"]
     """
 
     def __init__(self, dataloader=None, save_dir=None, args=None, _callbacks=None):
@@ -55,15 +61,34 @@ class SemSegValidator(BaseValidator):
         return postprocess(preds, *self._geometry)
 
     def init_metrics(self, model) -> None:
+        configure_inference(getattr(model, "model", model), self.args)
         self.names = model.names
         self.nc = len(self.names)
         self.metrics = SemSegMetrics(self.names)
         self.seen = 0
+        self.shapes = set()
+        self.pred_dir = None
+        if self.args.save_json and not self.training:
+            self.pred_dir = self.save_dir / "predictions"
+            self.inverse_lut = inverse_label_lut(self.nc, self.data.get("label_mapping"))
+            img_path = self.dataloader.dataset.img_path
+            self.images_root = Path(img_path if isinstance(img_path, str) else ".")
 
     def update_metrics(self, preds: list[torch.Tensor], batch: dict) -> None:
-        for pred, gt in zip(preds, batch["ori_mask"]):
+        for pred, gt, f in zip(preds, batch["ori_mask"], batch["im_file"]):
             self.metrics.update(pred, gt)
+            self.shapes.add(tuple(gt.shape))
+            if self.pred_dir is not None:
+                self.save_prediction(pred, f)
         self.seen += len(preds)
+
+    def save_prediction(self, pred: torch.Tensor, im_file: str) -> None:
+        """Write one prediction as raw label ids at the original size, mirroring the image's sub-folders."""
+        try:
+            rel = Path(im_file).resolve().relative_to(self.images_root.resolve())
+        except ValueError:  # image list files or several roots: flat names
+            rel = Path(Path(im_file).name)
+        save_class_png(self.inverse_lut[pred.cpu().numpy()], (self.pred_dir / rel).with_suffix(".png"))
 
     def plot_val_samples(self, batch: dict, ni: int) -> None:
         pass  # ground truth and prediction are drawn side by side in plot_predictions
@@ -72,11 +97,12 @@ class SemSegValidator(BaseValidator):
         plot_pairs(batch["im_file"], batch["ori_mask"], preds, self.names, self.save_dir / f"val_batch{ni}.jpg")
 
     def gather_stats(self) -> None:
-        """Sum the confusion matrices of all DDP ranks on rank 0."""
+        """Sum the confusion matrices and image counts of all DDP ranks on rank 0."""
         if RANK == -1 or not torch.distributed.is_initialized():
             return
-        self.metrics.matrix = self.metrics.matrix.to(self.device)
-        torch.distributed.reduce(self.metrics.matrix, dst=0)
+        for name in ("matrix", "images_per_class"):
+            setattr(self.metrics, name, getattr(self.metrics, name).to(self.device))
+            torch.distributed.reduce(getattr(self.metrics, name), dst=0)
         seen = torch.tensor(self.seen, device=self.device)
         torch.distributed.reduce(seen, dst=0)
         self.seen = int(seen)
@@ -84,21 +110,38 @@ class SemSegValidator(BaseValidator):
     def finalize_metrics(self) -> None:
         self.metrics.speed = self.speed
         self.metrics.save_dir = self.save_dir
+        if self.args.plots:
+            scores = self.metrics.semseg
+            plot_confusion_matrix(scores.matrix, self.names, self.save_dir / "confusion_matrix_normalized.png")
+            plot_iou_bars(scores.per_class["IoU"], self.names, self.save_dir / "iou_per_class.png")
+            for f in ("confusion_matrix_normalized.png", "iou_per_class.png"):
+                self.on_plot(self.save_dir / f)
+        if self.pred_dir is not None:
+            LOGGER.info(
+                f"{self.seen} label-id PNGs (original size, raw ids) saved to {colorstr('bold', self.pred_dir)}"
+            )
 
     def get_stats(self) -> dict[str, float]:
         return self.metrics.results_dict
 
     def get_desc(self) -> str:
-        return ("%22s" + "%11s" * 4) % ("Class", "Images", "Pixels", "IoU", "PixAcc")
+        return ("%22s" + "%11s" * 7) % ("Class", "Images", "Pixels", "IoU", "Dice", "Precision", "Recall", "MCR(↓)")
 
     def print_results(self) -> None:
-        m = self.metrics
-        pixels = m.pixels_per_class
-        pf = "%22s" + "%11i" * 2 + "%11.3g" * 2
-        LOGGER.info(pf % ("all", self.seen, pixels.sum(), m.miou, m.pixel_acc))
+        s = self.metrics.semseg
+        shapes = sorted(self.shapes)
+        res = "x".join(map(str, shapes[0])) + (f" to {'x'.join(map(str, shapes[-1]))}" if len(shapes) > 1 else "")
+        LOGGER.info(
+            f"Metrics at the original label resolution ({res}); means over classes with ground-truth or predicted "
+            f"pixels; MCR = (FP + FN) / valid pixels, lower is better"
+        )
+        pf = "%22s" + "%11i" * 2 + "%11.3g" * 5
+        LOGGER.info(pf % ("all", self.seen, s.pixels.sum(), s.IoU, s.DiceScore, s.precision, s.recall, s.MCR))
         if self.args.verbose or not self.training:
+            images = self.metrics.images_per_class.cpu().numpy()
             for c, name in self.names.items():
-                iou, acc = m.iou_per_class[c], m.recall_per_class[c]
-                LOGGER.info(("%22s" + "%11s" + "%11i" + "%11.3g" * 2) % (name, "", pixels[c], iou, acc))
+                row = [s.per_class[k][c] for k in ("IoU", "Dice", "precision", "recall", "MCR")]
+                LOGGER.info(pf % (name, images[c], s.pixels[c], *row))
+        LOGGER.info(f"aAcc {s.aAcc:.4g}, mAcc {s.mAcc:.4g}, fwIoU {s.fwIoU:.4g}")
         if self.seen == 0:
             LOGGER.warning(f"no images found in {self.args.split} set, cannot compute metrics")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from copy import deepcopy
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from ultralytics.nn.tasks import BaseModel, parse_model, yaml_model_load
 from ultralytics.utils import LOGGER
@@ -42,6 +43,25 @@ def _probe_channels(layers: nn.Sequential, sources: list[int], ch: int) -> list[
     return [y[i].shape[1] for i in sources]
 
 
+def configure_inference(model, args) -> None:
+    """Copy the sliding-window and TTA settings of validator/predictor `args` onto a PyTorch SemSegModel."""
+    if not isinstance(model, SemSegModel):
+        return  # exported models run whole images
+    crop = getattr(args, "slide_window", None)
+    if crop:
+        crop = [int(c) for c in (crop if isinstance(crop, (list, tuple)) else (crop, crop))]
+        if any(c % 32 for c in crop):
+            raise ValueError(f"slide_window={crop} must be multiples of 32 (the model's stride)")
+        stride = getattr(args, "slide_stride", None) or [c * 2 // 3 // 32 * 32 or 32 for c in crop]
+        stride = [int(s) for s in (stride if isinstance(stride, (list, tuple)) else (stride, stride))]
+        if any(s % 32 or s <= 0 for s in stride):
+            raise ValueError(f"slide_stride={stride} must be positive multiples of 32")
+        model.slide_window, model.slide_stride = crop, stride
+    else:
+        model.slide_window = None
+    model.tta_scales = tuple(getattr(args, "tta_scales", None) or SemSegModel.tta_scales)
+
+
 class SemSegModel(BaseModel):
     """YOLO semantic segmentation model: per-pixel class logits at stride 4.
 
@@ -60,6 +80,10 @@ class SemSegModel(BaseModel):
         >>> model.eval()(torch.zeros(1, 3, 128, 256)).shape
         torch.Size([1, 8, 32, 64])
     """
+
+    slide_window = None  # (h, w) window for sliding-window inference, set by configure_inference
+    slide_stride = None
+    tta_scales = (0.75, 1.0, 1.25)  # input scales of test-time augmentation (each also flipped)
 
     def __init__(self, cfg: str | dict = "yolo11n-semseg.yaml", ch: int = 3, nc: int | None = None, verbose=True):
         super().__init__()
@@ -100,6 +124,46 @@ class SemSegModel(BaseModel):
                 f"{head.i:>3}{sources!s:>20}{1:>3}{head.np:10.0f}  {HEAD_NAME:<45}{[self.yaml['nc'], c, aux]!s}"
             )
         return nn.Sequential(*body, head), sorted(set(save) | {x % head.i for x in sources})
+
+    def predict(self, x, profile=False, augment=False, embed=None):
+        """Logits at stride 4; with `augment` flip + multi-scale TTA, with `slide_window` sliding-window inference."""
+        if profile or embed:
+            return super().predict(x, profile=profile, augment=augment, embed=embed)
+        if self.slide_window:
+            return self._predict_slide(x, augment)
+        return self._predict_augment(x) if augment else self._predict_once(x)
+
+    def _predict_augment(self, x: torch.Tensor) -> torch.Tensor:
+        """Average softmax probabilities over horizontal flips and `tta_scales`; return log-probabilities."""
+        size = [d // 4 for d in x.shape[2:]]
+        probs = 0
+        for s in self.tta_scales:
+            xs = x if s == 1 else F.interpolate(x, size=[max(32, round(d * s / 32) * 32) for d in x.shape[2:]],
+                                                mode="bilinear", align_corners=False)  # fmt: skip
+            for flip in (False, True):
+                y = self._predict_once(xs.flip(-1) if flip else xs)
+                y = F.interpolate(y.flip(-1) if flip else y, size=size, mode="bilinear", align_corners=False)
+                probs = probs + y.softmax(1)
+        return (probs / (2 * len(self.tta_scales))).log()
+
+    def _predict_slide(self, x: torch.Tensor, augment: bool = False) -> torch.Tensor:
+        """Run overlapping windows of `slide_window` over the input and average the logits where they overlap."""
+        h, w = x.shape[2:]
+        (ch, cw), (sh, sw) = self.slide_window, self.slide_stride
+        ch, cw = min(ch, h), min(cw, w)
+        ys = sorted({min(i * sh, h - ch) for i in range(max(h - ch + sh - 1, 0) // sh + 1)})
+        xs = sorted({min(j * sw, w - cw) for j in range(max(w - cw + sw - 1, 0) // sw + 1)})
+        logits = count = None
+        for y0 in ys:
+            for x0 in xs:
+                crop = x[..., y0 : y0 + ch, x0 : x0 + cw]
+                out = self._predict_augment(crop) if augment else self._predict_once(crop)
+                if logits is None:
+                    logits = out.new_zeros((*out.shape[:2], h // 4, w // 4))
+                    count = out.new_zeros((1, 1, h // 4, w // 4))
+                logits[..., y0 // 4 : (y0 + ch) // 4, x0 // 4 : (x0 + cw) // 4] += out
+                count[..., y0 // 4 : (y0 + ch) // 4, x0 // 4 : (x0 + cw) // 4] += 1
+        return logits / count
 
     def init_criterion(self) -> SemSegLoss:
         """Cross-entropy with ignore 255 plus the auxiliary loss (weight from the YAML key `aux_weight`)."""

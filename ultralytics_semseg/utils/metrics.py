@@ -1,4 +1,10 @@
-"""Dataset-level confusion matrix and the segmentation metrics derived from it."""
+"""Dataset-level confusion matrix and every segmentation metric derived from it.
+
+One rule decides which classes enter a mean: a class counts when it has ground-truth or predicted pixels
+(TP + FP + FN > 0). For such a class a 0/0 ratio is 0 (precision of a class that was never predicted, recall of a
+class that only appears in predictions). A class absent from both ground truth and predictions has NaN in the
+per-class arrays and is left out of every mean: it counts neither as 0 nor as 1. Definitions: docs/metrics.md.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +13,101 @@ import torch
 
 from ultralytics_semseg.data.utils import IGNORE
 
+MEAN_KEYS = {  # results_dict key -> per-class metric averaged over the counted classes
+    "metrics/mIoU": "IoU",
+    "metrics/mDice": "Dice",
+    "metrics/mPrecision": "precision",
+    "metrics/mRecall": "recall",
+    "metrics/mMCR": "MCR",
+}
 
-class SemSegMetrics:
-    """Accumulate an `nc x nc` confusion matrix (rows = ground truth, columns = prediction) over a whole dataset.
 
-    Pixels whose ground truth is 255 (ignore) are excluded everywhere. Accumulation stays on the model's device with
-    one `bincount` per batch. Means are taken over the classes that occur in the ground truth or in the predictions
-    (union > 0), the mmsegmentation / cityscapesScripts convention; a class absent from both counts neither as 0
-    nor as 1.
+def _ratio(num: np.ndarray, den: np.ndarray, counted: np.ndarray) -> np.ndarray:
+    """num / den, with 0/0 -> 0 for counted classes and NaN for classes left out."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(den > 0, num / np.where(den > 0, den, 1), 0.0)
+    return np.where(counted, out, np.nan)
+
+
+class SemSegScores:
+    """Per-class arrays and means computed from a confusion matrix (rows = ground truth, columns = prediction).
 
     Attributes:
-        matrix (torch.Tensor): Confusion matrix of pixel counts (int64).
+        matrix (np.ndarray): (nc, nc) pixel counts, ignore excluded.
+        per_class (dict[str, np.ndarray]): 'IoU', 'Dice', 'precision', 'recall', 'MCR' per class (NaN: not counted).
+        counted (np.ndarray): bool, the classes that enter the means (ground-truth or predicted pixels).
+        IoU, DiceScore, precision, recall, MCR (float): means over the counted classes (MCR: lower is better).
+        mAcc (float): mean class accuracy, the same number as `recall`.
+        aAcc (float): pixel accuracy over all valid pixels.
+        fwIoU (float): IoU weighted by each class's share of ground-truth pixels.
+
+    Examples:
+        >>> s = SemSegScores(np.array([[3, 1], [0, 2]]))
+        >>> round(s.IoU, 4), round(s.aAcc, 4), round(float(s.per_class["MCR"][0]), 4)
+        (0.7083, 0.8333, 0.1667)
+    """
+
+    def __init__(self, matrix: np.ndarray):
+        cm = np.asarray(matrix, dtype=np.float64)
+        self.matrix = cm
+        tp = np.diag(cm)
+        gt, pred = cm.sum(1), cm.sum(0)
+        fp, fn = pred - tp, gt - tp
+        n = cm.sum()
+        self.counted = (tp + fp + fn) > 0
+        self.per_class = {
+            "IoU": _ratio(tp, tp + fp + fn, self.counted),
+            "Dice": _ratio(2 * tp, 2 * tp + fp + fn, self.counted),
+            "precision": _ratio(tp, tp + fp, self.counted),
+            "recall": _ratio(tp, tp + fn, self.counted),
+            "MCR": _ratio(fp + fn, np.full_like(tp, n), self.counted),
+        }
+        self.pixels = gt
+        self.aAcc = float(tp.sum() / n) if n else 0.0
+        self.fwIoU = float(np.nansum(gt / n * np.nan_to_num(self.per_class["IoU"]))) if n else 0.0
+
+    def _mean(self, key: str) -> float:
+        return float(np.nanmean(self.per_class[key])) if self.counted.any() else 0.0
+
+    @property
+    def IoU(self) -> float:  # noqa: N802 (names of the seed design's API)
+        return self._mean("IoU")
+
+    @property
+    def DiceScore(self) -> float:  # noqa: N802
+        return self._mean("Dice")
+
+    @property
+    def precision(self) -> float:
+        return self._mean("precision")
+
+    @property
+    def recall(self) -> float:
+        return self._mean("recall")
+
+    @property
+    def MCR(self) -> float:  # noqa: N802
+        return self._mean("MCR")
+
+    @property
+    def mAcc(self) -> float:  # noqa: N802
+        return self.recall
+
+
+class SemSegMetrics:
+    """Accumulate an `nc x nc` confusion matrix over a whole dataset and report the metric suite.
+
+    Pixels whose ground truth is 255 (ignore) are excluded everywhere. Accumulation stays on the model's device with
+    one `bincount` per image.
+
+    Attributes:
+        matrix (torch.Tensor): Confusion matrix of pixel counts (int64), rows = ground truth.
+        semseg (SemSegScores): Means, per-class arrays and the matrix, recomputed on access.
 
     Examples:
         >>> m = SemSegMetrics({0: "road", 1: "car"})
         >>> m.update(torch.tensor([[0, 1], [1, 1]]), torch.tensor([[0, 1], [0, 255]]))
-        >>> round(m.miou, 4), round(m.pixel_acc, 4)
+        >>> round(m.semseg.IoU, 4), round(m.semseg.aAcc, 4)
         (0.5, 0.6667)
     """
 
@@ -30,9 +115,8 @@ class SemSegMetrics:
         self.names = names
         self.nc = len(names)
         self.matrix = torch.zeros(self.nc, self.nc, dtype=torch.int64)
-
-    def reset(self) -> None:
-        self.matrix.zero_()
+        self.images_per_class = torch.zeros(self.nc, dtype=torch.int64)  # images with ground truth of the class
+        self.speed = {}
 
     def update(self, pred: torch.Tensor, target: torch.Tensor) -> None:
         """Add one class map and its ground truth (same shape, any integer dtype)."""
@@ -45,47 +129,22 @@ class SemSegMetrics:
         counts = torch.bincount(idx, minlength=self.nc * self.nc).view(self.nc, self.nc)
         if self.matrix.device != counts.device:
             self.matrix = self.matrix.to(counts.device)
+            self.images_per_class = self.images_per_class.to(counts.device)
         self.matrix += counts
-
-    # --- derived quantities, on the CPU in float64 ---
-    @property
-    def _cm(self) -> np.ndarray:
-        return self.matrix.cpu().double().numpy()
+        self.images_per_class += counts.sum(1) > 0
 
     @property
-    def iou_per_class(self) -> np.ndarray:
-        """IoU per class; NaN where the class is absent from both ground truth and predictions."""
-        cm = self._cm
-        tp = np.diag(cm)
-        union = cm.sum(0) + cm.sum(1) - tp
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(union > 0, tp / union, np.nan)
+    def semseg(self) -> SemSegScores:
+        return SemSegScores(self.matrix.cpu().numpy())
 
-    @property
-    def recall_per_class(self) -> np.ndarray:
-        """Per-class pixel accuracy TP / (TP + FN); NaN for classes without ground-truth pixels."""
-        cm = self._cm
-        gt = cm.sum(1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(gt > 0, np.diag(cm) / gt, np.nan)
-
-    @property
-    def pixels_per_class(self) -> np.ndarray:
-        return self._cm.sum(1)
-
+    # Shortcuts kept for the trainer and for Ultralytics-style access
     @property
     def miou(self) -> float:
-        iou = self.iou_per_class
-        return float(np.nanmean(iou)) if np.isfinite(iou).any() else 0.0
-
-    @property
-    def pixel_acc(self) -> float:
-        cm = self._cm
-        return float(np.trace(cm) / cm.sum()) if cm.sum() else 0.0
+        return self.semseg.IoU
 
     @property
     def keys(self) -> list[str]:
-        return ["metrics/mIoU", "metrics/pixel_acc"]
+        return [*MEAN_KEYS, "metrics/aAcc", "metrics/fwIoU"]
 
     @property
     def fitness(self) -> float:
@@ -93,4 +152,6 @@ class SemSegMetrics:
 
     @property
     def results_dict(self) -> dict[str, float]:
-        return {"metrics/mIoU": self.miou, "metrics/pixel_acc": self.pixel_acc, "fitness": self.fitness}
+        s = self.semseg
+        means = {k: s._mean(v) for k, v in MEAN_KEYS.items()}
+        return {**means, "metrics/aAcc": s.aAcc, "metrics/fwIoU": s.fwIoU, "fitness": means["metrics/mIoU"]}

@@ -58,8 +58,11 @@ def draw_legend(img: np.ndarray, classes: list[int], names: dict[int, str]) -> N
 
 
 def save_class_png(mask: np.ndarray, path: str | Path) -> None:
-    """Save a class-id map as a palette PNG: pixel values are class ids, viewers show them in colour."""
+    """Save a class-id map as a palette PNG (values are ids, viewers show colours); 16-bit grey for ids > 255."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if mask.size and mask.max() > 255:
+        Image.fromarray(mask.astype(np.uint16)).save(path)
+        return
     im = Image.fromarray(mask.astype(np.uint8))  # mode L; putpalette turns it into P
     im.putpalette(palette().ravel().tolist())
     im.save(path)
@@ -91,12 +94,7 @@ def plot_pairs(
 
 def plot_class_distribution(counts: np.ndarray, names: dict[int, str], fname: str | Path, on_plot=None) -> None:
     """Bar chart of labelled pixels per class (log scale), saved as `labels.jpg` in the run folder."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(max(6, 0.4 * len(names)), 4), tight_layout=True)
+    fig, ax = _figure(max(6, 0.4 * len(names)), 4)
     ax.bar(
         range(len(counts)),
         np.maximum(counts, 1),
@@ -107,6 +105,52 @@ def plot_class_distribution(counts: np.ndarray, names: dict[int, str], fname: st
     ax.set_ylabel("pixels")
     ax.set_title("Labelled pixels per class (train)")
     fig.savefig(fname, dpi=150)
-    plt.close(fig)
     if on_plot:
         on_plot(fname)
+
+
+def _figure(width: float, height: float):
+    """A matplotlib Figure that renders off-screen without touching the user's pyplot backend."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), tight_layout=True)
+    return fig, fig.subplots()
+
+
+def plot_confusion_matrix(matrix: np.ndarray, names: dict[int, str], fname: str | Path) -> None:
+    """Row-normalised confusion matrix (each ground-truth class sums to 1) with class names."""
+    cm = np.asarray(matrix, dtype=np.float64)
+    cm = cm / np.maximum(cm.sum(1, keepdims=True), 1)
+    n = len(names)
+    size = max(5, 0.45 * n + 2)
+    fig, ax = _figure(size, size * 0.9)
+    im = ax.imshow(cm, cmap="Blues", vmin=0, vmax=1)
+    labels = [names[i] for i in range(n)]
+    ax.set_xticks(range(n), labels, rotation=90)
+    ax.set_yticks(range(n), labels)
+    if n <= 30:
+        for i in range(n):
+            for j in range(n):
+                if cm[i, j] >= 0.005:
+                    ax.text(j, i, f"{cm[i, j]:.2f}", ha="center", va="center", fontsize=7,
+                            color="white" if cm[i, j] > 0.5 else "black")  # fmt: skip
+    ax.set_xlabel("Predicted")
+    ax.set_ylabel("Ground truth")
+    ax.set_title("Confusion matrix (normalised per ground-truth class)")
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.savefig(fname, dpi=150)
+
+
+def plot_iou_bars(iou: np.ndarray, names: dict[int, str], fname: str | Path) -> None:
+    """Per-class IoU bar chart; classes without ground truth or predictions are marked n/a."""
+    n = len(names)
+    fig, ax = _figure(max(6, 0.4 * n), 4)
+    vals = np.nan_to_num(iou, nan=0.0)
+    ax.bar(range(n), vals, color=[np.array(colors(i, bgr=False)) / 255 for i in range(n)])
+    for i, v in enumerate(iou):
+        ax.text(i, (0 if np.isnan(v) else v) + 0.01, "n/a" if np.isnan(v) else f"{v:.2f}", ha="center", fontsize=7)
+    ax.set_xticks(range(n), [names[i] for i in range(n)], rotation=90)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("IoU")
+    ax.set_title(f"IoU per class (mIoU {np.nanmean(iou) if np.isfinite(iou).any() else 0:.3f})")
+    fig.savefig(fname, dpi=150)
