@@ -19,6 +19,7 @@ _TARGETS = {
     "ultralytics.cfg": "patch_cfg",
     "ultralytics.models.yolo.model": "patch_yolo",
     "ultralytics.nn.tasks": "patch_safe_globals",
+    "ultralytics.utils.callbacks.base": "patch_callbacks",
 }
 _done: set[str] = set()
 

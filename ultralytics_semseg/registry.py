@@ -19,6 +19,11 @@ CFG_KEYS = {
     "slide_window": None,  # sliding-window crop (int or [h, w], multiples of 32) on the letterboxed input
     "slide_stride": None,  # window step (default 2/3 of the crop)
     "tta_scales": None,  # input scales for augment=True (default [0.75, 1.0, 1.25], each also flipped)
+    "return_conf": False,  # predict: per-pixel confidence (max softmax) in result.semseg.conf
+    "return_probs": False,  # predict: (nc, H, W) probabilities in result.semseg.probs
+    "class_conf": None,  # predict: min confidence, one float or one per class; lower pixels -> low_conf_label
+    "low_conf_label": 255,  # predict: label of low-confidence pixels (255 = ignore, or a background class id)
+    "export_output": None,  # what an exported graph returns, see nn/head.py EXPORT_OUTPUTS (default classmap)
 }
 
 
@@ -73,6 +78,16 @@ def patch_yolo(module: ModuleType) -> None:
     yolo.task_map = patched_task_map
     yolo.__init__ = patched_init
     yolo._semseg_patched = True
+
+
+def patch_callbacks(base: ModuleType) -> None:
+    """Add the export hooks to the callbacks every new model starts with; they act on semseg models only."""
+    from ultralytics_semseg.engine import export
+
+    for event in ("on_export_start", "on_export_end"):
+        hooks = base.default_callbacks[event]
+        if not any(getattr(h, "__module__", "") == export.__name__ for h in hooks):
+            hooks.append(getattr(export, event))
 
 
 def patch_safe_globals(tasks: ModuleType) -> None:

@@ -7,43 +7,94 @@ from typing import Any
 
 import numpy as np
 import torch
-from ultralytics.engine.results import BaseTensor, Results
+from ultralytics.engine.results import BaseTensor, Masks, Results
 
 from ultralytics_semseg.data.utils import IGNORE
 from ultralytics_semseg.utils.plotting import overlay, save_class_png
 
 
 class SemSegMap(BaseTensor):
-    """The class-id map of one image, (H, W) at the original image size; 255 marks ignored pixels."""
+    """The class-id map of one image, (H, W) at the original image size; 255 marks ignored / low-confidence pixels.
+
+    Attributes:
+        data (torch.Tensor | np.ndarray): (H, W) class ids, uint8 for up to 256 classes.
+        conf (torch.Tensor | np.ndarray | None): (H, W) max softmax probability, with `return_conf=True`.
+        probs (torch.Tensor | np.ndarray | None): (nc, H, W) softmax probabilities, with `return_probs=True`.
+    """
+
+    def __init__(self, data, orig_shape, conf=None, probs=None):
+        super().__init__(data, orig_shape)
+        self.conf, self.probs = conf, probs
+
+    def _map(self, fn: str, *args, **kwargs) -> SemSegMap:
+        def f(x):
+            return None if x is None else getattr(x, fn)(*args, **kwargs)
+
+        return SemSegMap(f(self.data), self.orig_shape, f(self.conf), f(self.probs))
+
+    def cpu(self) -> SemSegMap:
+        return self._map("cpu")
+
+    def numpy(self) -> SemSegMap:
+        return self if isinstance(self.data, np.ndarray) else self._map("numpy")
+
+    def cuda(self) -> SemSegMap:
+        return self._map("cuda")
+
+    def to(self, *args, **kwargs) -> SemSegMap:
+        return self._map("to", *args, **kwargs)
 
     def __len__(self) -> int:
         return int(self.data.shape[0] > 0)  # one dense map per image, not H rows
 
-    def __getitem__(self, idx):
-        return self.__class__(self.data, self.orig_shape)  # a dense map is indivisible by result index
+    def __getitem__(self, idx) -> SemSegMap:
+        return SemSegMap(self.data, self.orig_shape, self.conf, self.probs)  # a dense map is indivisible
 
     def pixel_counts(self, nc: int) -> np.ndarray:
         """Pixels per class id 0..nc-1 (ignore excluded)."""
         d = torch.as_tensor(self.data).long().flatten()
-        return torch.bincount(d[d != IGNORE], minlength=nc)[:nc].cpu().numpy()
+        return torch.bincount(d[(d != IGNORE) & (d < nc)], minlength=nc)[:nc].cpu().numpy()
+
+
+class SemSegMasks(Masks):
+    """One binary mask per class present, (K, H, W), with the class ids in `cls` (seed-design compatible view)."""
+
+    def __init__(self, masks, orig_shape, cls):
+        super().__init__(masks, orig_shape)
+        self.cls = cls
 
 
 class SemSegResults(Results):
     """`Results` carrying `semseg`, a `SemSegMap` with the class map at the original image size.
 
-    `.cpu()`, `.numpy()`, `.to()` and indexing return `SemSegResults` again.
+    `.cpu()`, `.numpy()`, `.to()` and indexing return `SemSegResults` again. `masks` is derived from the class map:
+    one binary mask per class present, with `masks.cls` the class ids (and `masks.xy` polygons).
 
     Examples:
         >>> r = model("street.jpg")[0]
         >>> r.semseg.data.shape  # (H, W) uint8 class ids
+        >>> r.masks.data.shape, r.masks.cls  # (K, H, W) binary masks, their K class ids
         >>> r.summary()  # [{'name': 'road', 'class': 0, 'pixel_ratio': 0.41}, ...]
         >>> r.save_mask("street_mask.png")  # palette PNG of class ids
     """
 
-    def __init__(self, orig_img, path: str, names: dict, semseg: torch.Tensor | None = None, speed=None):
+    def __init__(self, orig_img, path: str, names: dict, semseg=None, speed=None, conf=None, probs=None):
         super().__init__(orig_img, path=path, names=names, speed=speed)
-        self.semseg = SemSegMap(semseg, self.orig_shape) if semseg is not None else None
-        self._keys = (*self._keys, "semseg")
+        self.semseg = SemSegMap(semseg, self.orig_shape, conf, probs) if semseg is not None else None
+        self._keys = ("semseg", *(k for k in self._keys if k != "masks"))  # masks derive from semseg
+
+    @property
+    def masks(self) -> SemSegMasks | None:
+        if getattr(self, "semseg", None) is None:
+            return None
+        data = torch.as_tensor(self.semseg.data)
+        cls = torch.tensor([c for c in torch.unique(data).tolist() if c != IGNORE and c in self.names])
+        return SemSegMasks((data[None] == cls.to(data.device)[:, None, None]).to(torch.uint8), self.orig_shape, cls)
+
+    @masks.setter
+    def masks(self, value) -> None:
+        if value is not None:
+            raise AttributeError("SemSegResults.masks is derived from the class map in `semseg`")
 
     def new(self) -> SemSegResults:
         r = SemSegResults(orig_img=self.orig_img, path=self.path, names=self.names, speed=self.speed)

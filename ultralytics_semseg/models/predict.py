@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import torch
 from ultralytics.engine.predictor import BasePredictor
-from ultralytics.utils import DEFAULT_CFG
+from ultralytics.utils import DEFAULT_CFG, LOGGER
 
 from ultralytics_semseg.data.augment import letterbox
+from ultralytics_semseg.data.utils import IGNORE
 from ultralytics_semseg.engine.results import SemSegResults
 from ultralytics_semseg.nn.model import configure_inference
-from ultralytics_semseg.utils.ops import postprocess
+from ultralytics_semseg.utils.ops import postprocess, to_original_classmap, to_original_logits
 
 
 class SemSegPredictor(BasePredictor):
@@ -17,19 +21,25 @@ class SemSegPredictor(BasePredictor):
 
     Logits are upsampled to the letterboxed input, the padding is cut away and the result is resized to the original
     image before the argmax. Exported models that already emit a class map are cropped and resized with nearest.
-    `save=True` writes the overlay, `save_txt=True` also writes the class-id PNG to `labels/<name>.png`.
-    `augment=True` averages flips and scales (`tta_scales`), `slide_window=512` runs overlapping windows.
+
+    Options (besides Ultralytics' own): `return_conf=True` adds the per-pixel confidence (max softmax) as
+    `result.semseg.conf`, `return_probs=True` the (nc, H, W) probabilities as `result.semseg.probs`; `class_conf`
+    (one float, or one per class) sends pixels whose confidence is below their class's threshold to `low_conf_label`
+    (255 = ignore, or a background class id). `save=True` writes the overlay and `masks/<name>.png`, a palette PNG
+    of class ids; `save_txt=True` writes that PNG to `labels/<name>.png`. `augment=True` averages flips and scales
+    (`tta_scales`), `slide_window=512` runs overlapping windows.
 
     Examples:
         >>> from ultralytics import YOLO
-        >>> results = YOLO("runs/semseg/train/weights/best.pt").predict("street.jpg")
-        >>> results[0].semseg.data  # (H, W) class ids
+        >>> r = YOLO("runs/semseg/train/weights/best.pt").predict("street.jpg", return_conf=True)[0]
+        >>> r.semseg.data, r.semseg.conf  # (H, W) class ids, (H, W) confidence
     """
 
     def __init__(self, cfg=DEFAULT_CFG, overrides=None, _callbacks=None):
         super().__init__(cfg, overrides, _callbacks)
         self.args.task = "semseg"
         self._ratio_pads = []
+        self._warned = False
 
     def setup_model(self, model, verbose: bool = True) -> None:
         """Load the model, then apply `slide_window` / `tta_scales` (PyTorch models)."""
@@ -45,14 +55,64 @@ class SemSegPredictor(BasePredictor):
         self._ratio_pads = [rp for _, rp in out]
         return [x for x, _ in out]
 
+    @property
+    def _wants_conf(self) -> bool:
+        return bool(self.args.return_conf or self.args.return_probs or self.args.class_conf is not None)
+
     def postprocess(self, preds, img, orig_imgs) -> list[SemSegResults]:
         if not isinstance(orig_imgs, list):  # a torch.Tensor batch: no letterbox was applied
             orig_imgs = [x.permute(1, 2, 0).flip(-1).mul(255).byte().cpu().numpy() for x in orig_imgs]
-            ratio_pads = None
+            ratio_pads = [None] * len(orig_imgs)
         else:
             ratio_pads = self._ratio_pads
-        maps = postprocess(preds, img.shape[2:], [x.shape[:2] for x in orig_imgs], ratio_pads)
+        shapes = [x.shape[:2] for x in orig_imgs]
+        maps = postprocess(preds, img.shape[2:], shapes, ratio_pads)
+        confs = probs = [None] * len(maps)
+        if self._wants_conf:
+            confs, probs = self._confidences(preds, img.shape[2:], shapes, ratio_pads)
+            if confs[0] is not None and self.args.class_conf is not None:
+                maps = [self._threshold(m, c) for m, c in zip(maps, confs)]
+            probs = probs if self.args.return_probs else [None] * len(maps)
+            confs = confs if self.args.return_conf else [None] * len(maps)
         return [
-            SemSegResults(orig_img=o, path=p, names=self.model.names, semseg=m)
-            for o, p, m in zip(orig_imgs, self.batch[0], maps)
+            SemSegResults(orig_img=o, path=p, names=self.model.names, semseg=m, conf=c, probs=pr)
+            for o, p, m, c, pr in zip(orig_imgs, self.batch[0], maps, confs, probs)
         ]
+
+    def _confidences(self, preds, input_hw, shapes, ratio_pads):
+        """Per image (confidence, probabilities) at the original size, from logits or an exported confidence map."""
+        if isinstance(preds, (list, tuple)) and len(preds) == 2 and preds[1] is not None and preds[1].ndim == 3:
+            confs = [to_original_classmap(c, s, rp) for c, s, rp in zip(preds[1], shapes, ratio_pads)]
+            return confs, [None] * len(confs)  # exported with export_output=classmap_conf
+        logits = preds[0] if isinstance(preds, (list, tuple)) else preds
+        if logits.ndim != 4:
+            if not self._warned:
+                LOGGER.warning(
+                    "this exported model returns only class maps, so confidences are unavailable; export with "
+                    "export_output=classmap_conf (or logits) for return_conf, return_probs and class_conf"
+                )
+                self._warned = True
+            return [None] * len(shapes), [None] * len(shapes)
+        probs = [
+            to_original_logits(p[None], input_hw, s, rp)[0].softmax(0) for p, s, rp in zip(logits, shapes, ratio_pads)
+        ]
+        return [p.max(0).values for p in probs], probs
+
+    def _threshold(self, classmap: torch.Tensor, conf: torch.Tensor) -> torch.Tensor:
+        """Send pixels below their class's `class_conf` threshold to `low_conf_label`."""
+        thr = self.args.class_conf
+        nc = len(self.model.names)
+        thr = torch.as_tensor(thr if isinstance(thr, (list, tuple)) else [thr] * nc, device=conf.device)
+        if len(thr) != nc:
+            raise ValueError(f"class_conf has {len(thr)} thresholds for {nc} classes")
+        label = IGNORE if self.args.low_conf_label is None else int(self.args.low_conf_label)
+        out = classmap.clone()
+        out[conf < thr[classmap.long().clamp(max=nc - 1)]] = label
+        return out
+
+    def write_results(self, i: int, p: Path, im: torch.Tensor, s: list[str]) -> str:
+        """Ultralytics' logging and saving, plus the class-id PNG in `masks/` when `save=True`."""
+        string = super().write_results(i, p, im, s)
+        if self.args.save and self.dataset.mode == "image":
+            self.results[i].save_mask(self.save_dir / "masks" / Path(self.txt_path).name)
+        return string

@@ -7,16 +7,25 @@ import torch.nn.functional as F
 from torch import nn
 from ultralytics.nn.modules import Conv, DWConv
 
-__all__ = ("SemSegAuxHead", "SemSegHead")
+__all__ = ("EXPORT_OUTPUTS", "SemSegAuxHead", "SemSegHead")
+
+# What an exported graph returns (`export_output=` at export time), see docs/deploy.md
+EXPORT_OUTPUTS = {
+    "classmap": ("classmap",),  # (B, H, W) uint8 class ids at input size (int32 above 256 classes)
+    "classmap_int32": ("classmap",),  # the same as int32, for runtimes without uint8 outputs (TensorRT < 10)
+    "classmap_conf": ("classmap", "confidence"),  # + (B, H, W) float max softmax probability
+    "logits": ("logits",),  # (B, nc, H, W) float logits at input size
+    "logits_stride4": ("logits",),  # (B, nc, H/4, W/4): no Resize in the graph, for NPUs that cannot compile it
+}
 
 
 def _resize(x: torch.Tensor, size) -> torch.Tensor:
     return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
 
 
-def class_map(logits: torch.Tensor) -> torch.Tensor:
+def class_map(logits: torch.Tensor, int32: bool = False) -> torch.Tensor:
     """Argmax over classes as the smallest integer type that holds every class id (uint8 up to 256 classes)."""
-    return logits.argmax(1).to(torch.uint8 if logits.shape[1] <= 256 else torch.int32)
+    return logits.argmax(1).to(torch.uint8 if logits.shape[1] <= 256 and not int32 else torch.int32)
 
 
 class SemSegAuxHead(nn.Module):
@@ -43,8 +52,9 @@ class SemSegHead(nn.Module):
     Outputs:
         - training: `(logits, aux_logits)`, logits at stride 4 and aux logits at stride 16 (None without aux head).
         - inference: logits `(B, nc, H/4, W/4)`.
-        - export (ONNX/TorchScript tracing or `export=True`): class map `(B, H, W)` at the input size, uint8 for up
-          to 256 classes, so deployments receive ~nc*4 times fewer bytes than float logits.
+        - export (ONNX/TorchScript/OpenVINO tracing or `export=True`): by default the class map `(B, H, W)` at the
+          input size, uint8 for up to 256 classes (~nc*4 times fewer bytes than float logits); other outputs are
+          chosen with `export_output`, see `EXPORT_OUTPUTS`.
 
     Args:
         nc (int): Number of classes.
@@ -59,7 +69,8 @@ class SemSegHead(nn.Module):
         torch.Size([1, 19, 16, 16])
     """
 
-    export = False  # emit the class map at input size
+    export = False  # emit the export outputs (set while tracing anyway)
+    export_output = "classmap"  # one of EXPORT_OUTPUTS
     out_stride = 4
 
     def __init__(self, nc: int, ch: list[int], c: int = 64, aux: bool = True):
@@ -83,6 +94,21 @@ class SemSegHead(nn.Module):
         logits = self.classifier(self.refine(torch.cat((y, self.detail(p2)), 1)))
         if self.training:
             return logits, (self.aux(p4) if self.aux is not None else None)
-        if self.export or torch.onnx.is_in_onnx_export() or torch.jit.is_tracing():
-            return class_map(F.interpolate(logits, scale_factor=self.out_stride, mode="bilinear", align_corners=False))
-        return logits
+        return self.export_outputs(logits) if self.exporting else logits
+
+    @property
+    def exporting(self) -> bool:
+        return self.export or torch.onnx.is_in_onnx_export() or torch.jit.is_tracing()
+
+    def export_outputs(self, logits: torch.Tensor):
+        """The outputs of an exported graph for `export_output`; upsampling and argmax run inside the graph."""
+        mode = self.export_output
+        if mode == "logits_stride4":
+            return logits
+        logits = F.interpolate(logits, scale_factor=self.out_stride, mode="bilinear", align_corners=False)
+        if mode == "logits":
+            return logits
+        if mode == "classmap_conf":
+            conf, _ = logits.softmax(1).max(1)
+            return class_map(logits), conf
+        return class_map(logits, int32=mode == "classmap_int32")

@@ -13,6 +13,7 @@ from ultralytics.utils.ops import make_divisible
 from ultralytics.utils.torch_utils import initialize_weights
 
 from ultralytics_semseg.cfg import HEAD_NAME, resolve_model_yaml
+from ultralytics_semseg.data.augment import PAD_VALUE
 from ultralytics_semseg.nn.head import SemSegHead
 from ultralytics_semseg.nn.loss import SemSegLoss
 
@@ -129,9 +130,20 @@ class SemSegModel(BaseModel):
         """Logits at stride 4; with `augment` flip + multi-scale TTA, with `slide_window` sliding-window inference."""
         if profile or embed:
             return super().predict(x, profile=profile, augment=augment, embed=embed)
+        if self.model[-1].exporting:
+            return self._predict_export(x)
         if self.slide_window:
             return self._predict_slide(x, augment)
         return self._predict_augment(x) if augment else self._predict_once(x)
+
+    def _predict_export(self, x: torch.Tensor):
+        """Exported graphs take any input size: pad to a multiple of 32 inside the graph, crop the outputs back."""
+        h, w = x.shape[2:]
+        x = F.pad(x, (0, (32 - w % 32) % 32, 0, (32 - h % 32) % 32), value=PAD_VALUE / 255)
+        out = self._predict_once(x)
+        s = 4 if self.model[-1].export_output == "logits_stride4" else 1
+        hs, ws = (h + s - 1) // s, (w + s - 1) // s
+        return tuple(o[..., :hs, :ws] for o in out) if isinstance(out, tuple) else out[..., :hs, :ws]
 
     def _predict_augment(self, x: torch.Tensor) -> torch.Tensor:
         """Average softmax probabilities over horizontal flips and `tta_scales`; return log-probabilities."""

@@ -1,0 +1,71 @@
+"""Export hooks: the output contract of exported semseg models.
+
+Ultralytics' exporter only configures its own heads, so two callbacks, registered for every model, act on semseg
+models only: before the export the head gets the chosen `export_output` and the metadata records it; after an ONNX
+export the graph outputs get readable names.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# Imported while Ultralytics itself is still importing, so the model modules load inside the hooks.
+
+
+def _semseg_head(exporter):
+    model = getattr(exporter, "model", None)
+    if getattr(model, "task", None) != "semseg":
+        return None
+    return model.model[-1]
+
+
+def on_export_start(exporter) -> None:
+    """Set the head's output mode from `export_output=` and record the contract in the model metadata."""
+    head = _semseg_head(exporter)
+    if head is None:
+        return
+    from ultralytics_semseg.nn.head import EXPORT_OUTPUTS
+
+    mode = getattr(exporter.args, "export_output", None) or "classmap"
+    if mode not in EXPORT_OUTPUTS:
+        raise ValueError(f"export_output='{mode}' is not one of {list(EXPORT_OUTPUTS)}")
+    head.export_output = mode
+    exporter.metadata.update(
+        {
+            "semseg_output": mode,
+            "output_names": list(EXPORT_OUTPUTS[mode]),
+            "output_stride": 4 if mode == "logits_stride4" else 1,
+            "pad_value": 114,
+            "letterbox": "center",
+            "ignore_index": 255,
+        }
+    )
+
+
+def on_export_end(exporter) -> None:
+    """Give the outputs of an exported ONNX graph their contract names ('classmap', 'confidence', 'logits')."""
+    head = _semseg_head(exporter)
+    f = Path(str(exporter.file)).with_suffix(".onnx")
+    if head is None or exporter.args.format != "onnx" or not f.is_file():
+        return
+    import onnx
+    from ultralytics.utils import LOGGER
+
+    from ultralytics_semseg.nn.head import EXPORT_OUTPUTS
+
+    model = onnx.load(str(f))
+    names = EXPORT_OUTPUTS[head.export_output]
+    rename = {o.name: n for o, n in zip(model.graph.output, names) if o.name != n}
+    if not rename:
+        return
+    for node in model.graph.node:
+        node.output[:] = [rename.get(x, x) for x in node.output]
+        node.input[:] = [rename.get(x, x) for x in node.input]
+    for o in model.graph.output:
+        o.name = rename.get(o.name, o.name)
+        dims = o.type.tensor_type.shape.dim
+        for d, label in zip(dims, ("batch", *(("classes",) if len(dims) == 4 else ()), "height", "width")):
+            if d.dim_param:
+                d.dim_param = label
+    onnx.save(model, str(f))
+    LOGGER.info(f"ONNX outputs named {list(names)} ({head.export_output})")
