@@ -9,6 +9,7 @@ import torch
 from ultralytics.engine.predictor import BasePredictor
 from ultralytics.utils import DEFAULT_CFG, LOGGER
 
+from ultralytics_semseg.compat import fp16_enabled, openvino_fp32
 from ultralytics_semseg.data.augment import letterbox
 from ultralytics_semseg.data.utils import IGNORE
 from ultralytics_semseg.engine.results import SemSegResults
@@ -45,6 +46,8 @@ class SemSegPredictor(BasePredictor):
         """Load the model, then apply `slide_window` / `tta_scales` (PyTorch models)."""
         super().setup_model(model, verbose)
         configure_inference(getattr(self.model, "model", None), self.args)
+        if self.model.format == "openvino" and not fp16_enabled(self.args):
+            openvino_fp32(self.model, model or self.args.model)
 
     def pre_transform(self, im: list[np.ndarray]) -> list[np.ndarray]:
         """The task's shared letterbox (minimal padding for PyTorch and dynamic models, like Ultralytics)."""

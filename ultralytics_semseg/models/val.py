@@ -10,7 +10,7 @@ from ultralytics.engine.validator import BaseValidator
 from ultralytics.utils import LOGGER, RANK, colorstr
 
 from ultralytics_semseg.cfg import resolve_data_yaml
-from ultralytics_semseg.compat import fp16_enabled
+from ultralytics_semseg.compat import fp16_enabled, openvino_fp32
 from ultralytics_semseg.data.build import build_semseg_dataset, check_semseg_keys
 from ultralytics_semseg.data.utils import inverse_label_lut
 from ultralytics_semseg.nn.model import configure_inference
@@ -62,6 +62,8 @@ class SemSegValidator(BaseValidator):
 
     def init_metrics(self, model) -> None:
         configure_inference(getattr(model, "model", model), self.args)
+        if getattr(model, "format", None) == "openvino" and not fp16_enabled(self.args):
+            openvino_fp32(model, self.args.model)
         self.names = model.names
         self.nc = len(self.names)
         self.metrics = SemSegMetrics(self.names)
@@ -137,7 +139,7 @@ class SemSegValidator(BaseValidator):
         )
         pf = "%22s" + "%11i" * 2 + "%11.3g" * 5
         LOGGER.info(pf % ("all", self.seen, s.pixels.sum(), s.IoU, s.DiceScore, s.precision, s.recall, s.MCR))
-        if self.args.verbose or not self.training:
+        if self.args.verbose and not self.training:
             images = self.metrics.images_per_class.cpu().numpy()
             for c, name in self.names.items():
                 row = [s.per_class[k][c] for k in ("IoU", "Dice", "precision", "recall", "MCR")]

@@ -1,0 +1,119 @@
+"""Exported models: the output contract, any input size, and parity with PyTorch for every format that runs here."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from conftest import run_cli
+
+
+@pytest.fixture(scope="module")
+def weights(trained_run, tmp_path_factory) -> Path:
+    """A private copy of the trained weights, so exports of this module do not collide with other tests'."""
+    d = tmp_path_factory.mktemp("export")
+    (d / "m.pt").write_bytes((trained_run / "weights" / "best.pt").read_bytes())
+    return d / "m.pt"
+
+
+@pytest.fixture(scope="module")
+def sources(toy_data, tmp_path_factory) -> dict[str, list[str]]:
+    """Non-square validation images (1:2) and square crops of them."""
+    rect = sorted(str(p) for p in (toy_data["path"] / "images" / "val").glob("*.jpg"))[:6]
+    d = tmp_path_factory.mktemp("square")
+    square = []
+    for f in rect:
+        cv2.imwrite(str(d / Path(f).name), cv2.imread(f)[:, 64:192])
+        square.append(str(d / Path(f).name))
+    return {"rect": rect, "square": square}
+
+
+def _export(weights: Path, fmt: str, *args: str) -> str:
+    p = run_cli("export", f"model={weights}", f"format={fmt}", *args)
+    out = p.stdout + p.stderr
+    line = next(x for x in out.splitlines() if "Results saved to" in x)
+    return line.split("Results saved to")[1].strip().replace("\x1b[1m", "").replace("\x1b[0m", "")
+
+
+def _maps(model: str, images: list[str], imgsz: int) -> list[np.ndarray]:
+    from ultralytics import YOLO
+
+    return [r.semseg.data.cpu().numpy() for r in YOLO(model).predict(images, imgsz=imgsz, verbose=False)]
+
+
+@pytest.mark.parametrize(
+    "fmt,args",
+    [
+        ("onnx", ["imgsz=128,256"]),  # static at the images' shape
+        ("onnx", ["dynamic=True", "imgsz=256"]),
+        ("openvino", ["imgsz=128,256"]),
+        ("openvino", ["dynamic=True", "imgsz=256"]),
+        ("torchscript", ["imgsz=128,256"]),
+    ],
+)
+def test_exported_predictions_and_val_match_pytorch(weights, sources, fmt, args):
+    from ultralytics import YOLO
+
+    f = _export(weights, fmt, *args)
+    dynamic = "dynamic=True" in args
+    for kind, images in sources.items():
+        if kind == "square" and not dynamic:
+            continue  # a static (h, w) export letterboxes square images into 1:2 inputs, PyTorch does not
+        ref, got = _maps(str(weights), images, 256), _maps(f, images, 256)
+        for a, b in zip(ref, got):
+            assert a.shape == b.shape and (a == b).mean() >= 0.999, (fmt, kind, (a == b).mean())
+    kw = dict(data="synthetic-streets.yaml", imgsz=256, batch=1, plots=False, verbose=False)
+    m_ref = YOLO(str(weights)).val(**kw).semseg.IoU
+    m_exp = YOLO(f).val(**kw).semseg.IoU
+    assert abs(m_ref - m_exp) * 100 <= 0.1, (m_ref, m_exp)
+
+
+def test_output_contract(weights, sources):
+    import onnxruntime as ort
+    from ultralytics import YOLO
+
+    ref = YOLO(str(weights)).predict(sources["rect"][0], imgsz=256, return_conf=True, verbose=False)[0].semseg
+    expected = {
+        "classmap": [("classmap", "tensor(uint8)", 3)],
+        "classmap_int32": [("classmap", "tensor(int32)", 3)],
+        "classmap_conf": [("classmap", "tensor(uint8)", 3), ("confidence", "tensor(float)", 3)],
+        "logits": [("logits", "tensor(float)", 4)],
+        "logits_stride4": [("logits", "tensor(float)", 4)],
+    }
+    for mode, outs in expected.items():
+        f = _export(weights, "onnx", "dynamic=True", "imgsz=256", f"export_output={mode}")
+        s = ort.InferenceSession(f, providers=["CPUExecutionProvider"])
+        meta = s.get_modelmeta().custom_metadata_map
+        assert meta["task"] == "semseg" and meta["semseg_output"] == mode
+        assert ast.literal_eval(meta["output_names"]) == [o[0] for o in outs]
+        assert [(o.name, o.type, len(o.shape)) for o in s.get_outputs()] == outs
+        for h, w in [(128, 256), (50, 77), (97, 130)]:  # any size, also not multiples of 32
+            y = s.run(None, {"images": np.random.rand(1, 3, h, w).astype(np.float32)})
+            size = ((h + 3) // 4, (w + 3) // 4) if mode == "logits_stride4" else (h, w)
+            assert all(o.shape[-2:] == size for o in y), (mode, [o.shape for o in y])
+        r = YOLO(f).predict(sources["rect"][0], imgsz=256, return_conf=True, verbose=False)[0].semseg
+        assert (r.data.numpy() == ref.data.numpy()).mean() >= 0.999, mode
+        if r.conf is not None:
+            agree = r.data == ref.data
+            assert torch.allclose(r.conf[agree], ref.conf[agree], atol=2e-3), mode
+
+
+def test_onnx_example_runs_without_torch(weights, sources, tmp_path):
+    f = _export(weights, "onnx", "imgsz=128,256")
+    example = Path(__file__).parents[1] / "examples" / "onnx_inference.py"
+    blocker = "import sys, runpy; sys.modules['torch'] = None; sys.modules['ultralytics'] = None; "
+    code = blocker + f"sys.argv = ['x', {f!r}, *{sources['rect']!r}, '--out', {str(tmp_path)!r}]; "
+    code += f"runpy.run_path({str(example)!r}, run_name='__main__')"
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "road" in p.stdout
+    ref = _maps(str(weights), sources["rect"], 256)
+    for img, r in zip(sources["rect"], ref):
+        got = cv2.imread(str(tmp_path / (Path(img).stem + ".png")), cv2.IMREAD_UNCHANGED)
+        assert got.shape == r.shape and (got == r).mean() >= 0.999
