@@ -117,3 +117,26 @@ def test_onnx_example_runs_without_torch(weights, sources, tmp_path):
     for img, r in zip(sources["rect"], ref):
         got = cv2.imread(str(tmp_path / (Path(img).stem + ".png")), cv2.IMREAD_UNCHANGED)
         assert got.shape == r.shape and (got == r).mean() >= 0.999
+
+
+def test_int8_calibration_reads_semseg_data(weights, toy_data):
+    """TensorRT/OpenVINO INT8 calibration gets letterboxed semseg images at the export shape (not detection data)."""
+    from ultralytics import YOLO
+    from ultralytics.engine.exporter import Exporter
+
+    exporter = Exporter(overrides={"data": "synthetic-streets.yaml", "batch": 4, "format": "engine", "quantize": 8})
+    exporter.model, exporter.imgsz = YOLO(str(weights)).model, [128, 256]
+    batch = next(iter(exporter.get_int8_calibration_dataloader("test:")))
+    assert batch["img"].shape == (4, 3, 128, 256) and batch["img"].dtype == torch.uint8
+
+
+def test_tensorrt_uint8_check_reads_installed_version(monkeypatch):
+    from importlib import metadata
+
+    from ultralytics_semseg.engine import export
+
+    monkeypatch.setattr(metadata, "version", lambda d: {"tensorrt": "8.6.1"}.get(d) or (_ for _ in ()).throw(
+        metadata.PackageNotFoundError(d)))  # fmt: skip
+    assert export.tensorrt_supports_uint8() is False
+    monkeypatch.setattr(metadata, "version", lambda d: "10.3.0")
+    assert export.tensorrt_supports_uint8() is True

@@ -20,6 +20,7 @@ _TARGETS = {
     "ultralytics.models.yolo.model": "patch_yolo",
     "ultralytics.nn.tasks": "patch_safe_globals",
     "ultralytics.utils.callbacks.base": "patch_callbacks",
+    "ultralytics.engine.exporter": "patch_exporter",
 }
 _done: set[str] = set()
 

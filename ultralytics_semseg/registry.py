@@ -90,6 +90,25 @@ def patch_callbacks(base: ModuleType) -> None:
             hooks.append(getattr(export, event))
 
 
+def patch_exporter(module: ModuleType) -> None:
+    """INT8 calibration for semseg models reads semseg datasets (Ultralytics' builds detection datasets)."""
+    exporter = module.Exporter
+    original = exporter.get_int8_calibration_dataloader
+    if getattr(original, "_semseg", False):
+        return
+
+    @functools.wraps(original)
+    def get_int8_calibration_dataloader(self, prefix=""):
+        if getattr(self.model, "task", None) == TASK:
+            from ultralytics_semseg.engine.export import calibration_loader
+
+            return calibration_loader(self, prefix)
+        return original(self, prefix)
+
+    get_int8_calibration_dataloader._semseg = True
+    exporter.get_int8_calibration_dataloader = get_int8_calibration_dataloader
+
+
 def patch_safe_globals(tasks: ModuleType) -> None:
     """Make sure our checkpoint classes are allow-listed before any checkpoint is loaded (see nn/model.py)."""
     import importlib

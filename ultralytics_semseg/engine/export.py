@@ -29,6 +29,11 @@ def on_export_start(exporter) -> None:
     mode = getattr(exporter.args, "export_output", None) or "classmap"
     if mode not in EXPORT_OUTPUTS:
         raise ValueError(f"export_output='{mode}' is not one of {list(EXPORT_OUTPUTS)}")
+    if exporter.args.format == "engine" and mode in {"classmap", "classmap_conf"} and not tensorrt_supports_uint8():
+        from ultralytics.utils import LOGGER
+
+        LOGGER.warning(f"TensorRT < 10 has no uint8 outputs: exporting export_output=classmap_int32 instead of {mode}")
+        mode = "classmap_int32"
     head.export_output = mode
     exporter.metadata.update(
         {
@@ -69,3 +74,38 @@ def on_export_end(exporter) -> None:
                 d.dim_param = label
     onnx.save(model, str(f))
     LOGGER.info(f"ONNX outputs named {list(names)} ({head.export_output})")
+
+
+def tensorrt_supports_uint8() -> bool:
+    """TensorRT 10 added uint8 network outputs; Jetson's TensorRT 8.x rejects them (read without importing it)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    for dist in ("tensorrt", "tensorrt-cu13", "tensorrt-cu12", "tensorrt-cu11"):
+        try:
+            return int(version(dist).split(".")[0]) >= 10
+        except (PackageNotFoundError, ValueError):
+            continue
+    return True  # not installed here: the exporter itself will ask for it
+
+
+def calibration_loader(exporter, prefix: str = ""):
+    """INT8 calibration batches from a semseg dataset, letterboxed to the export shape like `predict` does.
+
+    Yields Ultralytics-style batches whose 'img' is uint8 (B, 3, h, w), what every INT8 backend consumes.
+    """
+    from ultralytics.data.build import build_dataloader
+    from ultralytics.utils import LOGGER
+
+    from ultralytics_semseg.data.build import check_semseg_dataset
+    from ultralytics_semseg.data.dataset import SemSegDataset
+
+    split = exporter.args.split or "val"
+    data = check_semseg_dataset(exporter.args.data, split=split)
+    LOGGER.info(f"{prefix} collecting INT8 calibration images from '{data[split]}'")
+    dataset = SemSegDataset(
+        data[split], data=data, imgsz=tuple(exporter.imgsz), augment=False, hyp=exporter.args, prefix=prefix
+    )
+    batch = max(min(exporter.args.batch, len(dataset)), 1)
+    if len(dataset) < 300:
+        LOGGER.warning(f"{prefix} >300 images recommended for INT8 calibration, found {len(dataset)} images.")
+    return build_dataloader(dataset, batch=batch, workers=0, shuffle=False, drop_last=True)
