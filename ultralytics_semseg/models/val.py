@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import torch
@@ -86,8 +87,8 @@ class SemSegValidator(BaseValidator):
 
     def save_prediction(self, pred: torch.Tensor, im_file: str) -> None:
         """Write one prediction as raw label ids at the original size, mirroring the image's sub-folders."""
-        try:
-            rel = Path(im_file).resolve().relative_to(self.images_root.resolve())
+        try:  # absolute, not resolved paths: symlinked images (e.g. a converted Cityscapes tree) keep their folders
+            rel = Path(os.path.abspath(im_file)).relative_to(os.path.abspath(self.images_root))
         except ValueError:  # image list files or several roots: flat names
             rel = Path(Path(im_file).name)
         save_class_png(self.inverse_lut[pred.cpu().numpy()], (self.pred_dir / rel).with_suffix(".png"))
