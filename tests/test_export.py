@@ -48,26 +48,28 @@ def _maps(model: str, images: list[str], imgsz: int) -> list[np.ndarray]:
 
 
 @pytest.mark.parametrize(
-    "fmt,args",
+    "fmt,args,kinds",
     [
-        ("onnx", ["imgsz=128,256"]),  # static at the images' shape
-        ("onnx", ["dynamic=True", "imgsz=256"]),
-        ("openvino", ["imgsz=128,256"]),
-        ("openvino", ["dynamic=True", "imgsz=256"]),
-        ("torchscript", ["imgsz=128,256"]),
+        ("onnx", ["imgsz=128,256"], ["rect"]),  # static at the 1:2 images' shape
+        ("onnx", ["imgsz=128"], ["square"]),  # static square, square images
+        ("onnx", ["dynamic=True", "imgsz=256"], ["rect", "square"]),
+        ("openvino", ["imgsz=128,256"], ["rect"]),
+        ("openvino", ["dynamic=True", "imgsz=256"], ["rect", "square"]),
+        ("torchscript", ["imgsz=128,256"], ["rect"]),
     ],
 )
-def test_exported_predictions_and_val_match_pytorch(weights, sources, fmt, args):
+def test_exported_predictions_and_val_match_pytorch(weights, sources, fmt, args, kinds):
+    """A static export letterboxes to its own shape, so it is compared on images of that shape; dynamic on both."""
     from ultralytics import YOLO
 
     f = _export(weights, fmt, *args)
-    dynamic = "dynamic=True" in args
-    for kind, images in sources.items():
-        if kind == "square" and not dynamic:
-            continue  # a static (h, w) export letterboxes square images into 1:2 inputs, PyTorch does not
-        ref, got = _maps(str(weights), images, 256), _maps(f, images, 256)
+    imgsz = 128 if "imgsz=128" in args else 256
+    for kind in kinds:
+        ref, got = _maps(str(weights), sources[kind], imgsz), _maps(f, sources[kind], imgsz)
         for a, b in zip(ref, got):
             assert a.shape == b.shape and (a == b).mean() >= 0.999, (fmt, kind, (a == b).mean())
+    if kinds == ["square"]:
+        return  # the validation images are 1:2
     kw = dict(data="synthetic-streets.yaml", imgsz=256, batch=1, plots=False, verbose=False)
     m_ref = YOLO(str(weights)).val(**kw).semseg.IoU
     m_exp = YOLO(f).val(**kw).semseg.IoU
@@ -140,3 +142,19 @@ def test_tensorrt_uint8_check_reads_installed_version(monkeypatch):
     assert export.tensorrt_supports_uint8() is False
     monkeypatch.setattr(metadata, "version", lambda d: "10.3.0")
     assert export.tensorrt_supports_uint8() is True
+
+
+def test_predict_video_and_folder_sources(weights, sources, root):
+    """Videos and folders go through Ultralytics' loaders like other tasks; images also get a class-id PNG."""
+    video = root / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 5, (256, 128))
+    for f in sources["rect"][:3]:
+        writer.write(cv2.imread(f))
+    writer.release()
+    out = root / "runs" / "predict-video"
+    p = run_cli("semseg", "predict", f"model={weights}", f"source={video}", f"project={out.parent}",
+                f"name={out.name}", "exist_ok=True")  # fmt: skip
+    assert "video 1/1 (frame 3/3)" in p.stdout + p.stderr and (out / "clip.avi").stat().st_size > 0
+    run_cli("semseg", "predict", f"model={weights}", f"source={Path(sources['rect'][0]).parent}", "save=True",
+            f"project={out.parent}", "name=predict-folder", "exist_ok=True")  # fmt: skip
+    assert len(list((out.parent / "predict-folder" / "masks").glob("*.png"))) == 24
