@@ -32,6 +32,7 @@ def make_blobs(root: Path, n_train: int = 96, n_val: int = 24, h: int = 128, w: 
     if (root / "data.yaml").exists():
         return root / "data.yaml"
     names = ["water", "field", "forest", "urban"]
+    palette = np.array([[140, 90, 40], [60, 170, 190], [50, 120, 40], [120, 120, 130]])  # BGR, class identity
     for split, n, off in (("train", n_train, 0), ("val", n_val, 10_000)):
         (root / "images" / split).mkdir(parents=True, exist_ok=True)
         (root / "masks" / split).mkdir(parents=True, exist_ok=True)
@@ -40,8 +41,8 @@ def make_blobs(root: Path, n_train: int = 96, n_val: int = 24, h: int = 128, w: 
             fields = [cv2.resize(rng.random((6, 12)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
                       + 0.08 * cv2.resize(rng.random((32, 64)).astype(np.float32), (w, h)) for _ in names]  # fmt: skip
             mask = np.argmax(fields, 0).astype(np.uint8)
-            base = rng.integers(40, 215, (len(names), 3))
-            img = base[mask] + rng.normal(0, 18, (h, w, 3))
+            base = palette + rng.integers(-30, 31, palette.shape)  # per-image lighting, overlapping between classes
+            img = base[mask] + rng.normal(0, 25, (h, w, 3))
             img = cv2.GaussianBlur(img.astype(np.float32), (3, 3), 0).clip(0, 255).astype(np.uint8)
             cv2.imwrite(str(root / "images" / split / f"{i:05d}.jpg"), img)
             cv2.imwrite(str(root / "masks" / split / f"{i:05d}.png"), mask)
@@ -60,7 +61,9 @@ def train(model_yaml: str, data: str, task: str, args, name: str) -> tuple[Path,
     model = YOLO(model_yaml, task=task)
     model.train(data=data, epochs=args.epochs, imgsz=args.imgsz, batch=args.batch, seed=0, deterministic=False,
                 project=str(args.out), name=name, exist_ok=True, plots=False, verbose=False, workers=0)  # fmt: skip
-    n_train = len(list((Path(data).parent / "images" / "train").glob("*")))
+    from ultralytics_semseg.data.build import check_semseg_dataset
+
+    n_train = len(list(Path(check_semseg_dataset(data)["train"]).glob("*.jpg")))
     return Path(args.out) / name / "weights" / "best.pt", n_train * args.epochs / (time.time() - t)
 
 
