@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -9,14 +10,21 @@ from ultralytics.data.utils import check_det_dataset
 
 from ultralytics_semseg.cfg import resolve_data_yaml
 from ultralytics_semseg.data.dataset import SemSegDataset
-from ultralytics_semseg.data.utils import IGNORE
+from ultralytics_semseg.data.formats import IGNORE_WORDS, parse_colors
+from ultralytics_semseg.data.utils import IGNORE, is_ignore_value
 
 
 def check_semseg_dataset(data: str | Path, split: str = "") -> dict[str, Any]:
     """Load a semseg dataset YAML (bare names resolve to the packaged ones), generating or fetching it if needed.
 
     On top of Ultralytics' checks (`check_semseg_keys`): `masks_dir` defaults to 'masks', at most 255 classes
-    (255 is ignore), and `label_mapping` must map integers to integers or null.
+    (255 is ignore), `label_mapping` must map integers to integers or null, and the label format (class-id masks,
+    colour masks with `colors:`, or YOLO polygons) is settled.
+
+    Examples:
+        >>> data = check_semseg_dataset("synthetic-streets.yaml")
+        >>> data["label_format"], data["nc"]
+        ('masks', 8)
 
     Raises:
         ValueError: With the YAML path and the offending key for semseg-specific mistakes.
@@ -25,23 +33,95 @@ def check_semseg_dataset(data: str | Path, split: str = "") -> dict[str, Any]:
 
 
 def check_semseg_keys(d: dict[str, Any]) -> dict[str, Any]:
-    """Validate and complete the semseg-specific keys of a dataset dict already checked by Ultralytics."""
+    """Validate and complete the semseg-specific keys of a dataset dict already checked by Ultralytics.
+
+    Idempotent (the trainer and the validator may both call it on the same dict). It settles:
+
+    - `masks_dir` (default 'masks') and `label_mapping` (integers to integers, null or 'ignore_label').
+    - `label_format`: 'colors' when a `colors:` table is given, else 'masks' or 'polygons' as written, else
+      detected: 'masks' when the mask folder exists, 'polygons' when only a YOLO `labels/` folder does.
+    - `background` for polygons: the class of pixels outside every polygon, as a train id (255 = ignore). By default
+      a class named 'background' (case-insensitive) if `names` has one, else a 'background' class appended to
+      `names`, so training, standalone validation and prediction all see the same class list.
+
+    Raises:
+        ValueError: With the YAML path and the offending key for semseg-specific mistakes.
+    """
     name = d.get("yaml_file", "dataset YAML")
     d["masks_dir"] = d.get("masks_dir") or "masks"
-    if len(d["names"]) > IGNORE:
-        raise ValueError(f"{name}: {len(d['names'])} classes given; at most 255 are supported (255 means ignore)")
+    ignore = d.get("ignore_label", IGNORE)
     mapping = d.get("label_mapping")
     if mapping is not None:
         if not isinstance(mapping, dict):
             raise ValueError(f"{name}: 'label_mapping' must be a dict of raw id -> train id, not {type(mapping)}")
         for k, v in mapping.items():
-            if not isinstance(k, int) or not (v is None or isinstance(v, int)):
+            if not isinstance(k, int) or not (v is None or isinstance(v, int) or v in IGNORE_WORDS):
                 raise ValueError(
                     f"{name}: 'label_mapping' entry {k!r}: {v!r} must map an integer to an integer or null"
                 )
-            if v is not None and v != d.get("ignore_label", IGNORE) and not 0 <= v < len(d["names"]):
+            if not is_ignore_value(v, ignore) and not 0 <= v < len(d["names"]):
                 raise ValueError(f"{name}: 'label_mapping' maps {k} to {v}, outside classes 0..{len(d['names']) - 1}")
+    fmt = _label_format(d, name)
+    if fmt == "colors":
+        try:
+            d["colors"] = parse_colors(d["colors"], d["names"], ignore)
+        except ValueError as e:
+            raise ValueError(f"{name}: {e}") from None
+    elif fmt == "polygons":
+        d["background"] = _polygon_background(d, name)
+    d["label_format"] = fmt
+    if len(d["names"]) > IGNORE:
+        raise ValueError(f"{name}: {len(d['names'])} classes given; at most 255 are supported (255 means ignore)")
     return d
+
+
+def _label_format(d: dict[str, Any], name: str) -> str:
+    """The dataset's label format: as written, 'colors' with a colour table, else detected from the folders."""
+    fmt = d.get("label_format")
+    if fmt not in {None, "masks", "colors", "polygons"}:
+        raise ValueError(f"{name}: 'label_format: {fmt}' must be one of masks, colors, polygons")
+    if d.get("colors") is not None:
+        if fmt == "polygons":
+            raise ValueError(f"{name}: 'colors' is for colour masks; it cannot be used with 'label_format: polygons'")
+        return "colors"
+    if fmt == "colors":
+        raise ValueError(f"{name}: 'label_format: colors' needs a 'colors:' table (class: [r, g, b])")
+    return fmt or detect_label_format(d)
+
+
+def detect_label_format(d: dict[str, Any]) -> str:
+    """'masks' if the mask folder of a split (or `<path>/<masks_dir>`) exists, 'polygons' if only `labels/` does."""
+    sa = f"{os.sep}images{os.sep}"
+    for split in ("train", "val", "test"):
+        paths = d.get(split) or []
+        for p in [os.fspath(x) + os.sep for x in (paths if isinstance(paths, list) else [paths])]:
+            if sa in p and os.path.isdir(p):
+                for folder, fmt in ((d["masks_dir"], "masks"), ("labels", "polygons")):
+                    if os.path.isdir(f"{os.sep}{folder}{os.sep}".join(p.rsplit(sa, 1))):
+                        return fmt
+    root = Path(d.get("path") or ".")
+    return "polygons" if not (root / d["masks_dir"]).is_dir() and (root / "labels").is_dir() else "masks"
+
+
+def _polygon_background(d: dict[str, Any], name: str) -> int:
+    """Train id of unlabelled pixels in a polygon dataset, appending a 'background' class when needed."""
+    names, bg = d["names"], d.get("background")
+    if bg is None:
+        bg = next((i for i, n in names.items() if str(n).lower() == "background"), "background")
+    if isinstance(bg, bool) or not isinstance(bg, (int, str)):
+        raise ValueError(f"{name}: 'background' must be a class id, a class name or 'ignore', not {bg!r}")
+    if bg in IGNORE_WORDS or bg in {IGNORE, d.get("ignore_label", IGNORE)}:
+        return IGNORE
+    if isinstance(bg, int):
+        if not 0 <= bg < len(names):
+            raise ValueError(f"{name}: 'background: {bg}' is not a class id 0..{len(names) - 1}, nor 255 / ignore")
+        return bg
+    existing = next((i for i, n in names.items() if n == bg), None)
+    if existing is not None:
+        return existing
+    names[len(names)] = bg  # a new last class: the class list of the model trained on this YAML includes it
+    d["nc"] = len(names)
+    return len(names) - 1
 
 
 def build_semseg_dataset(cfg, img_path: str, batch: int, data: dict, mode: str = "train", stride: int = 32):

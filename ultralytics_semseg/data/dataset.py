@@ -1,40 +1,50 @@
-"""SemSegDataset: images with single-channel PNG class masks at mirrored paths under `masks_dir`."""
+"""SemSegDataset: images with class maps from id masks, colour masks or YOLO polygons (see `formats.py`)."""
 
 from __future__ import annotations
 
+import os
+import random
 from multiprocessing.pool import ThreadPool
 from pathlib import Path
 
-import cv2
 import numpy as np
-import torch
+from torch.utils.data import default_collate
 from ultralytics.data.augment import Compose, RandomHSV
 from ultralytics.data.base import BaseDataset
 from ultralytics.data.utils import get_hash, load_dataset_cache_file, save_dataset_cache_file
-from ultralytics.utils import LOGGER, NUM_THREADS, TQDM, imread
+from ultralytics.utils import LOCAL_RANK, LOGGER, NUM_THREADS, TQDM, imread
 
 from ultralytics_semseg.data.augment import (
     LetterBoxVal,
+    RandomContrast,
     RandomHorizontalFlip,
     RandomResizeCrop,
     SemSegFormat,
+    SemSegMosaic,
     train_crop_shape,
 )
-from ultralytics_semseg.data.utils import IGNORE, apply_lut, build_label_lut, img2mask_paths, read_mask, verify_pair
+from ultralytics_semseg.data.formats import label_format_for, scan_pairs
 
-CACHE_VERSION = "semseg-1.0"
+CACHE_VERSION = "semseg-1.1"
+GB = 1 << 30
 
 
 class SemSegDataset(BaseDataset):
-    """Semantic segmentation dataset: `images/<split>/x.jpg` with class-id masks at `<masks_dir>/<split>/x.png`.
+    """Semantic segmentation dataset: `images/<split>/x.jpg` with a class map per image.
+
+    Class maps come from single-channel id masks at `<masks_dir>/<split>/x.png` (through `label_mapping`), RGB colour
+    masks at the same place (through the YAML's `colors:` table) or YOLO polygon labels at `labels/<split>/x.txt`;
+    `data['label_format']` says which (see `ultralytics_semseg.data.formats`). 255 is ignore.
 
     Pairs are verified once in parallel and cached at `<masks_dir>/<split>.semseg.cache` (a name of its own, so the
     cache of Ultralytics' `semantic` task beside it is never overwritten). A bad pair is skipped with a warning that
-    names the file and the problem. Masks go through `label_mapping` (raw id -> train id); 255 is ignore.
+    names the file and the problem; dataset-level findings (unknown colours, images without polygon labels) are
+    reported once.
 
-    Training samples are randomly resized and cropped to `crop_shape`, flipped and colour-jittered; validation samples
-    are letterboxed like `predict` does and keep the mask at the original resolution, so metrics are computed against
-    the real labels.
+    Training samples are optionally mosaicked, randomly resized and cropped to `crop_shape` (optionally capping the
+    share of one class per crop with `cat_max_ratio`), colour-jittered and flipped; validation samples are letterboxed
+    like `predict` does and keep the mask at the original resolution, so metrics are computed against the real labels.
+    `cache='ram'` holds the decoded images and uint8 class maps of the training set in memory.
 
     Args:
         img_path (str | list[str]): Image folder(s), file list(s) or glob(s).
@@ -52,69 +62,137 @@ class SemSegDataset(BaseDataset):
     def __init__(self, *args, data: dict, **kwargs):
         self.data = data
         self.nc = len(data["names"])
-        self.lut = build_label_lut(self.nc, data.get("label_mapping"), data.get("ignore_label", IGNORE))
+        self.label_format = label_format_for(data)
+        self.lut = self.label_format.lut
+        self.mask_cache = None  # uint8 class maps at the loaded image size, filled by cache_images() with cache='ram'
         kwargs.setdefault("pad", 0.0)  # rect batches: the predictor's minimal letterbox, no extra stride of padding
         super().__init__(*args, **kwargs)
 
     def get_labels(self) -> list[dict]:
-        """Verify image/mask pairs (cached by content hash) and return the usable ones."""
-        self.mask_files = img2mask_paths(self.im_files, self.data.get("masks_dir", "masks"))
-        cache_path = Path(self.mask_files[0]).parent.with_suffix(".semseg.cache")
-        mapping = {int(k): v for k, v in (self.data.get("label_mapping") or {}).items()}
-        key = get_hash([*self.mask_files, *self.im_files]) + str(sorted(mapping.items())) + str(self.nc)
+        """Verify image/label pairs (cached by content hash), report problems and return the usable pairs."""
+        fmt = self.label_format
+        self.mask_files = fmt.label_files(self.im_files)
+        cache_path = self._cache_path()
+        key = get_hash([*self.mask_files, *self.im_files]) + fmt.cache_key()
         try:
             cache = load_dataset_cache_file(cache_path)
             assert cache["version"] == CACHE_VERSION and cache["hash"] == key
             labels, msgs = cache["labels"], cache["msgs"]
             LOGGER.info(f"{self.prefix}Scanning {cache_path}... {len(labels)} pairs, {len(msgs)} skipped (cached)")
         except (FileNotFoundError, AssertionError, AttributeError, KeyError, ModuleNotFoundError, ValueError):
-            labels, msgs = self._verify(cache_path, key)
+            labels, msgs = scan_pairs(self.im_files, self.mask_files, fmt, desc=f"{self.prefix}Scanning")
+            cache = {"hash": key, "labels": labels, "msgs": msgs}
+            save_dataset_cache_file(self.prefix, cache_path, cache, CACHE_VERSION)
         for m in msgs:
             LOGGER.warning(f"{self.prefix}Skipping {m}")
         if not labels:
             raise FileNotFoundError(f"{self.prefix}No usable image/mask pairs in {self.img_path}, see warnings above.")
+        try:
+            warnings = fmt.summarize(labels)
+        except FileNotFoundError as e:
+            raise FileNotFoundError(f"{self.prefix}{self.img_path}: {e}") from None
+        for note in fmt.describe():
+            LOGGER.info(f"{self.prefix}{note}")
+        for warning in warnings:
+            LOGGER.warning(f"{self.prefix}{warning}")
         self.im_files = [x["im_file"] for x in labels]
         self.mask_files = [x["mask_file"] for x in labels]
         return labels
 
-    def _verify(self, cache_path: Path, key: str) -> tuple[list[dict], list[str]]:
-        labels, msgs = [], []
-        jobs = ((f, m, self.lut, self.nc) for f, m in zip(self.im_files, self.mask_files))
+    def _cache_path(self) -> Path:
+        """`<labels folder>/<split>.semseg.cache`, beside the split's label folder (mirrors an image folder path)."""
+        sa = f"{os.sep}images{os.sep}"
+        p = os.fspath(self.img_path) if isinstance(self.img_path, (str, Path)) else ""
+        label_dir = Path(self.mask_files[0]).parent
+        if sa in p + os.sep and os.path.isdir(p):
+            split_dir = Path(self.label_format.label_files([os.path.join(p, "x.jpg")])[0]).parent
+            if split_dir.is_dir():
+                label_dir = split_dir
+        return label_dir.with_suffix(".semseg.cache")
+
+    def load_mask(self, index: int, shape: tuple[int, int]) -> np.ndarray:
+        """uint8 class map of sample `index` at `shape` (h, w), from the RAM cache when it holds one of that size."""
+        if self.mask_cache is not None:
+            mask = self.mask_cache[index]
+            if mask.shape == tuple(shape):
+                return mask
+        return self.label_format.load(self.labels[index], shape)
+
+    def load_train_pair(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Image resized for training (long side `imgsz`) and its class map at the same size."""
+        img, _, hw = self.load_image(index)
+        return img, self.load_mask(index, hw)
+
+    def check_cache_ram(self, safety_margin: float = 1.0) -> bool:
+        """Estimate the RAM for images and uint8 masks from up to 30 images, print it, and check it is available."""
+        n = min(self.ni, 30)
+        shapes = [self.load_image(random.randrange(self.ni))[0].shape for _ in range(n)]
+        img_b = sum(int(np.prod(s)) for s in shapes) * self.ni / n
+        mask_b = sum(s[0] * s[1] for s in shapes) * self.ni / n
+        need = (img_b + mask_b) * (1 + safety_margin)
+        mem = __import__("psutil").virtual_memory()
+        LOGGER.info(
+            f"{self.prefix}cache='ram' needs about {(img_b + mask_b) / GB:.2f}GB for {self.ni} samples "
+            f"(images {img_b / GB:.2f}GB + uint8 masks {mask_b / GB:.2f}GB); {mem.available / GB:.1f}GB available"
+        )
+        if need > mem.available:
+            self.cache = None
+            LOGGER.warning(
+                f"{self.prefix}{need / GB:.1f}GB RAM required with {int(safety_margin * 100)}% safety margin but only "
+                f"{mem.available / GB:.1f}/{mem.total / GB:.1f}GB available, not caching images and masks"
+            )
+            return False
+        return True
+
+    def cache_images(self) -> None:
+        """Ultralytics' image caching, then (cache='ram') the decoded uint8 class maps at the cached images' size."""
+        super().cache_images()
+        if self.cache != "ram":
+            return
+        b, masks = 0, [None] * self.ni
         with ThreadPool(NUM_THREADS) as pool:
-            for label, msg in TQDM(
-                pool.imap(verify_pair, jobs), desc=f"{self.prefix}Scanning", total=len(self.im_files)
-            ):
-                labels.append(label) if label else msgs.append(msg)
-        save_dataset_cache_file(self.prefix, cache_path, {"hash": key, "labels": labels, "msgs": msgs}, CACHE_VERSION)
-        return labels, msgs
+            results = pool.imap(lambda i: self.label_format.load(self.labels[i], self.im_hw[i]), range(self.ni))
+            pbar = TQDM(enumerate(results), total=self.ni, disable=LOCAL_RANK > 0)
+            for i, mask in pbar:
+                masks[i] = mask
+                b += mask.nbytes
+                pbar.desc = f"{self.prefix}Caching masks ({b / GB:.2f}GB RAM)"
+            pbar.close()
+        self.mask_cache = self._ImageCache(masks)
 
     def build_transforms(self, hyp=None) -> Compose:
-        """Random resize + crop, flip and HSV jitter for training; the predictor's letterbox for validation."""
+        """Training: mosaic (opt-in), random resize + crop, photometric jitter, flip. Validation: the letterbox."""
         if self.augment:
             crop = train_crop_shape(np.array([x["shape"] for x in self.labels]), self.imgsz, self.stride)
             ratio = (max(1 - hyp.scale, 0.1), 1 + hyp.scale)
             transforms = [
-                RandomResizeCrop(crop, ratio),
+                SemSegMosaic(self, p=hyp.mosaic),
+                RandomResizeCrop(crop, ratio, cat_max_ratio=getattr(hyp, "cat_max_ratio", None)),
                 RandomHSV(hgain=hyp.hsv_h, sgain=hyp.hsv_s, vgain=hyp.hsv_v),
+                RandomContrast(getattr(hyp, "contrast", 0.0) or 0.0),
                 RandomHorizontalFlip(hyp.fliplr),
             ]
         else:
             transforms = [LetterBoxVal(self.imgsz, self.stride)]
         return Compose([*transforms, SemSegFormat()])
 
+    def close_mosaic(self, hyp) -> None:
+        """Turn mosaic off (the trainer calls this for the last `close_mosaic` epochs)."""
+        hyp.mosaic = 0.0
+        self.transforms = self.build_transforms(hyp)
+
     def get_image_and_label(self, index: int) -> dict:
-        """Image (resized for training, original for validation) and its mapped mask."""
+        """Image (resized for training, original for validation) and its class map at the image's size."""
         label = {"im_file": self.labels[index]["im_file"], "mask_file": self.labels[index]["mask_file"]}
-        mask = apply_lut(read_mask(label["mask_file"]), self.lut, self.nc)
         if self.augment:
             img, label["ori_shape"], hw = self.load_image(index)
-            if mask.shape != hw:
-                mask = cv2.resize(mask, hw[::-1], interpolation=cv2.INTER_NEAREST)
+            mask = self.load_mask(index, hw)
         else:
             img = imread(label["im_file"], flags=self.cv2_flag)
             if img.ndim == 2:
                 img = img[..., None]
             label["ori_shape"] = img.shape[:2]
+            mask = self.label_format.load(self.labels[index], img.shape[:2])
             if self.rect:
                 label["rect_shape"] = self.batch_shapes[self.batch[index]]
         label["img"], label["semseg_mask"] = img, mask
@@ -122,8 +200,11 @@ class SemSegDataset(BaseDataset):
 
     @staticmethod
     def collate_fn(batch: list[dict]) -> dict:
-        """Stack images and (letterboxed or cropped) masks; original-size masks stay a list."""
+        """Stack images and (letterboxed or cropped) masks; original-size masks stay a list.
+
+        `default_collate` stacks straight into shared memory inside loader workers, saving a copy per batch.
+        """
         out = {k: [b[k] for b in batch] for k in batch[0]}
-        out["img"] = torch.stack(out["img"], 0)
-        out["semseg_mask"] = torch.stack(out["semseg_mask"], 0)
+        out["img"] = default_collate(out["img"])
+        out["semseg_mask"] = default_collate(out["semseg_mask"])
         return out

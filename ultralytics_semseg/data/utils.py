@@ -1,10 +1,12 @@
-"""Mask reading, label mapping and image/mask pair verification for semseg datasets."""
+"""Mask reading and label mapping for semseg datasets (per-format decoding and verification: `formats.py`)."""
 
 from __future__ import annotations
 
+import glob
 import os
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -35,10 +37,15 @@ def read_mask(path: str | Path) -> np.ndarray:
         with Image.open(path) as im:
             if im.mode in {"RGB", "RGBA"}:
                 raise ValueError(
-                    f"mask is a {im.mode} colour image, expected single-channel class ids (8/16-bit or palette PNG)"
+                    f"mask is a {im.mode} colour image, expected single-channel class ids (8/16-bit or palette PNG); "
+                    "for colour masks add a 'colors:' table (class: [r, g, b]) to the dataset YAML"
                 )
             if im.mode == "1":
                 return np.asarray(im, dtype=np.uint8)  # binary masks: 0/1 class ids
+            if im.mode in {"L", "I;16"} and im.format == "PNG":  # OpenCV decodes these PNGs faster, same values
+                mask = cv2.imread(os.fspath(path), cv2.IMREAD_UNCHANGED)
+                if mask is not None and mask.ndim == 2:
+                    return mask
             return np.asarray(im)  # 'P' gives palette indices, 'L'/'I;16'/'I' give the stored ids
     except ValueError:
         raise
@@ -66,49 +73,36 @@ def build_label_lut(nc: int, label_mapping: dict | None = None, ignore_label: in
         raw = int(raw)
         if not 0 <= raw < 1 << 16:
             continue  # e.g. Cityscapes' -1 'license plate' id never appears in 8/16-bit masks
-        lut[raw] = IGNORE if train is None or train == ignore_label else int(train)
+        lut[raw] = IGNORE if is_ignore_value(train, ignore_label) else int(train)
     return lut
 
 
+def is_ignore_value(train_id: int | str | None, ignore_label: int | None = IGNORE) -> bool:
+    """True for the `label_mapping` values that mean ignore: null, `ignore_label`, 255, 'ignore' or 'ignore_label'.
+
+    The strings keep Ultralytics' own dataset YAMLs (which write `0: ignore_label`) usable unchanged.
+
+    Examples:
+        >>> [is_ignore_value(v) for v in (None, 255, "ignore_label", 3)]
+        [True, True, True, False]
+    """
+    return train_id is None or train_id in {ignore_label, IGNORE, "ignore", "ignore_label"}
+
+
 def apply_lut(mask: np.ndarray, lut: np.ndarray, nc: int) -> np.ndarray:
-    """Map raw ids to train ids; invalid ids become ignore. Returns uint8 for nc <= 255, else int32."""
+    """Map raw ids to train ids; invalid ids become ignore. Returns uint8 for nc <= 255, else int32.
+
+    Examples:
+        >>> apply_lut(np.array([[7, 3, 255]], np.uint8), build_label_lut(2, {7: 0}), 2).tolist()
+        [[0, 255, 255]]
+    """
+    if mask.dtype == np.uint8 and nc <= IGNORE:  # 8-bit masks: a 256-entry table, ~10x faster than indexing
+        table = lut[:256].copy()
+        table[table < 0] = IGNORE
+        return cv2.LUT(mask, table.astype(np.uint8))
     out = lut[mask]
     out[out < 0] = IGNORE
     return out.astype(np.uint8 if nc <= IGNORE else np.int32)
-
-
-def verify_pair(args: tuple[str, str, np.ndarray, int]) -> tuple[dict | None, str]:
-    """Check one image/mask pair; return (label dict, '') when usable, or (None, reason) naming the problem.
-
-    The label dict holds the file paths, the image shape (h, w) and per-class pixel counts.
-    """
-    im_file, mask_file, lut, nc = args
-    try:
-        with Image.open(im_file) as im:
-            im.verify()
-            w, h = im.size
-    except Exception as e:
-        return None, f"{im_file}: image is corrupt or unreadable ({type(e).__name__}: {e})"
-    if not os.path.isfile(mask_file):
-        return None, f"{im_file}: mask not found at {mask_file}"
-    try:
-        raw = read_mask(mask_file)
-    except ValueError as e:
-        return None, f"{mask_file}: {e}"
-    if raw.ndim != 2:
-        return None, f"{mask_file}: mask has shape {raw.shape}, expected a single channel"
-    if raw.shape != (h, w):
-        return None, f"{mask_file}: mask size {raw.shape[1]}x{raw.shape[0]} differs from image size {w}x{h}"
-    ids = np.unique(raw)
-    bad = [int(i) for i in ids if not 0 <= i < lut.size or lut[int(i)] < 0]
-    if bad:
-        return None, (
-            f"{mask_file}: class ids {bad[:10]} are not dataset classes 0..{nc - 1} nor 255 (ignore); "
-            f"fix the mask or add them to 'label_mapping'"
-        )
-    mapped = lut[raw]
-    counts = np.bincount(mapped[mapped != IGNORE].ravel(), minlength=nc)[:nc]
-    return {"im_file": im_file, "mask_file": mask_file, "shape": (h, w), "counts": counts}, ""
 
 
 def inverse_label_lut(nc: int, label_mapping: dict | None = None) -> np.ndarray:
@@ -123,7 +117,35 @@ def inverse_label_lut(nc: int, label_mapping: dict | None = None) -> np.ndarray:
     inv = np.arange(256, dtype=np.uint8 if nc <= IGNORE else np.int32)
     done = set()
     for raw, train in (label_mapping or {}).items():
-        if train is not None and 0 <= int(train) < nc and int(train) not in done and 0 <= int(raw) < 1 << 16:
+        if not isinstance(train, int) or isinstance(train, bool):
+            continue  # null / 'ignore_label': nothing to invert
+        if 0 <= train < nc and train not in done and 0 <= int(raw) < 1 << 16:
             inv[int(train)] = int(raw)
             done.add(int(train))
     return inv
+
+
+def find_images(img_path: str | Path | list) -> list[str]:
+    """Image files of a split as Ultralytics lists them: folders (recursive), `.txt` lists of paths, or lists of both.
+
+    Raises:
+        FileNotFoundError: For a path that does not exist.
+
+    Examples:
+        >>> find_images("/data/cityscapes/images/val")  # doctest: +SKIP
+        ['/data/cityscapes/images/val/frankfurt/frankfurt_000000_000294_leftImg8bit.png', ...]
+    """
+    from ultralytics.data.utils import IMG_FORMATS
+
+    files = []
+    for p in img_path if isinstance(img_path, list) else [img_path]:
+        p = Path(p)
+        if p.is_dir():
+            files += glob.glob(str(Path(glob.escape(str(p))) / "**" / "*.*"), recursive=True)
+        elif p.is_file():
+            parent = str(p.parent) + os.sep
+            lines = p.read_text(encoding="utf-8-sig").strip().splitlines()
+            files += [x.replace("./", parent, 1) if x.startswith("./") else x for x in lines]
+        else:
+            raise FileNotFoundError(f"{p} does not exist")
+    return sorted(f for f in files if f.rpartition(".")[-1].lower() in IMG_FORMATS)
