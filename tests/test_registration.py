@@ -60,3 +60,18 @@ def test_patch_failure_is_contained(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         import ultralytics.cfg  # noqa: F401
+
+
+def test_wheel_ships_yamls_and_pth(tmp_path):
+    """The built wheel carries the model/dataset YAMLs and the .pth hook (a .gitignore slip once dropped them)."""
+    import zipfile
+
+    root = __import__("pathlib").Path(__file__).parents[1]
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w",
+                    str(tmp_path), str(root)], check=True, capture_output=True)  # fmt: skip
+    names = zipfile.ZipFile(next(tmp_path.glob("*.whl"))).namelist()
+    cfg = "ultralytics_semseg/cfg/"
+    for f in ("default.yaml", "models/yolo11-semseg.yaml", "models/yolo26-semseg.yaml",
+              "datasets/synthetic-streets.yaml", "datasets/cityscapes.yaml", "datasets/ade20k.yaml"):  # fmt: skip
+        assert cfg + f in names, f
+    assert "ultralytics_semseg.pth" in names
