@@ -56,3 +56,12 @@ def test_predict_numpy_and_tensor_sources(api_model):
     t = torch.rand(1, 3, 64, 96)
     r = api_model(t, verbose=False)[0]
     assert r.semseg.data.shape == (64, 96)
+
+
+def test_confidence_probs_and_class_threshold(api_model, toy_data):
+    img = str(sorted((toy_data["path"] / "images" / "val").glob("*.jpg"))[0])
+    r = api_model(img, return_conf=True, return_probs=True, verbose=False)[0].semseg
+    assert r.conf.shape == (128, 256) and r.probs.shape == (8, 128, 256)
+    assert torch.allclose(r.probs.max(0).values, r.conf) and torch.equal(r.probs.argmax(0).byte(), r.data)
+    low = api_model(img, class_conf=0.9, verbose=False)[0].semseg
+    assert low.conf is None and torch.equal(low.data == 255, r.conf < 0.9)

@@ -13,8 +13,9 @@ from ultralytics_semseg.compat import fp16_enabled, openvino_fp32
 from ultralytics_semseg.data.augment import letterbox
 from ultralytics_semseg.data.utils import IGNORE
 from ultralytics_semseg.engine.results import SemSegResults
+from ultralytics_semseg.nn.head import class_map
 from ultralytics_semseg.nn.model import configure_inference
-from ultralytics_semseg.utils.ops import postprocess, to_original_classmap, to_original_logits
+from ultralytics_semseg.utils.ops import postprocess, to_original_classmap
 
 
 class SemSegPredictor(BasePredictor):
@@ -69,37 +70,40 @@ class SemSegPredictor(BasePredictor):
         else:
             ratio_pads = self._ratio_pads
         shapes = [x.shape[:2] for x in orig_imgs]
-        maps = postprocess(preds, img.shape[2:], shapes, ratio_pads)
-        confs = probs = [None] * len(maps)
-        if self._wants_conf:
-            confs, probs = self._confidences(preds, img.shape[2:], shapes, ratio_pads)
-            if confs[0] is not None and self.args.class_conf is not None:
-                maps = [self._threshold(m, c) for m, c in zip(maps, confs)]
-            probs = probs if self.args.return_probs else [None] * len(maps)
-            confs = confs if self.args.return_conf else [None] * len(maps)
+        maps, confs, probs = self._class_maps(preds, img.shape[2:], shapes, ratio_pads)
+        if confs[0] is not None and self.args.class_conf is not None:
+            maps = [self._threshold(m, c) for m, c in zip(maps, confs)]
+        probs = probs if self.args.return_probs else [None] * len(maps)
+        confs = confs if self.args.return_conf else [None] * len(maps)
         return [
             SemSegResults(orig_img=o, path=p, names=self.model.names, semseg=m, conf=c, probs=pr)
             for o, p, m, c, pr in zip(orig_imgs, self.batch[0], maps, confs, probs)
         ]
 
-    def _confidences(self, preds, input_hw, shapes, ratio_pads):
-        """Per image (confidence, probabilities) at the original size, from logits or an exported confidence map."""
+    def _class_maps(self, preds, input_hw, shapes, ratio_pads):
+        """Per image (class map, confidence, probabilities) at the original size; the last two only when asked for.
+
+        Logits are resized to the original size once and serve the argmax and the softmax alike.
+        """
+        none = [None] * len(shapes)
+        logits = preds[0] if isinstance(preds, (list, tuple)) else preds
+        if not self._wants_conf:
+            return postprocess(preds, input_hw, shapes, ratio_pads), none, none
+        if logits.ndim == 4:
+            full = postprocess(preds, input_hw, shapes, ratio_pads, return_logits=True)
+            probs = [x.softmax(0) for x in full]
+            return [class_map(x[None])[0] for x in full], [p.max(0).values for p in probs], probs
+        maps = postprocess(preds, input_hw, shapes, ratio_pads)
         if isinstance(preds, (list, tuple)) and len(preds) == 2 and preds[1] is not None and preds[1].ndim == 3:
             confs = [to_original_classmap(c, s, rp) for c, s, rp in zip(preds[1], shapes, ratio_pads)]
-            return confs, [None] * len(confs)  # exported with export_output=classmap_conf
-        logits = preds[0] if isinstance(preds, (list, tuple)) else preds
-        if logits.ndim != 4:
-            if not self._warned:
-                LOGGER.warning(
-                    "this exported model returns only class maps, so confidences are unavailable; export with "
-                    "export_output=classmap_conf (or logits) for return_conf, return_probs and class_conf"
-                )
-                self._warned = True
-            return [None] * len(shapes), [None] * len(shapes)
-        probs = [
-            to_original_logits(p[None], input_hw, s, rp)[0].softmax(0) for p, s, rp in zip(logits, shapes, ratio_pads)
-        ]
-        return [p.max(0).values for p in probs], probs
+            return maps, confs, none  # exported with export_output=classmap_conf
+        if not self._warned:
+            LOGGER.warning(
+                "this exported model returns only class maps, so confidences are unavailable; export with "
+                "export_output=classmap_conf (or logits) for return_conf, return_probs and class_conf"
+            )
+            self._warned = True
+        return maps, none, none
 
     def _threshold(self, classmap: torch.Tensor, conf: torch.Tensor) -> torch.Tensor:
         """Send pixels below their class's `class_conf` threshold to `low_conf_label`."""
