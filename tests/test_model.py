@@ -69,3 +69,15 @@ def test_info_reports_params_and_gflops():
     m = SemSegModel("yolo11n-semseg.yaml", nc=19, verbose=False)
     layers, params, grads, gflops = m.info(verbose=True, imgsz=640)
     assert params == sum(p.numel() for p in m.parameters()) and gflops > 1
+
+
+def test_scaled_names_load_from_any_directory(tmp_path):
+    """Only the file name loses its scale letter: a folder such as 'tmp.3lf' (digit + scale letter) stays intact."""
+    from ultralytics_semseg.cfg import MODELS_DIR, load_model_yaml
+
+    d = tmp_path / "tmp.3lfx"
+    d.mkdir()
+    (d / "yolo11-semseg.yaml").write_text((MODELS_DIR / "yolo11-semseg.yaml").read_text())
+    cfg = load_model_yaml(d / "yolo11s-semseg.yaml")
+    assert cfg["scale"] == "s" and cfg["yaml_file"] == str(d / "yolo11s-semseg.yaml")
+    assert load_model_yaml(MODELS_DIR / "yolo26m-semseg.yaml")["scale"] == "m"

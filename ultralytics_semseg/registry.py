@@ -113,9 +113,22 @@ def patch_exporter(module: ModuleType) -> None:
 
 
 def patch_safe_globals(tasks: ModuleType) -> None:
-    """Make sure our checkpoint classes are allow-listed before any checkpoint is loaded (see nn/model.py)."""
+    """Allow-list our checkpoint classes before any checkpoint is loaded (see nn/model.py), and let
+    `yaml_model_load` (which `YOLO(...)` calls) load our packaged model names robustly."""
     import importlib
     import sys
+
+    load = tasks.yaml_model_load
+    if not getattr(load, "_semseg", False):
+
+        @functools.wraps(load)
+        def yaml_model_load(path):
+            from ultralytics_semseg.cfg import is_packaged_model, load_model_yaml
+
+            return load_model_yaml(path) if is_packaged_model(path) else load(path)
+
+        yaml_model_load._semseg = True
+        tasks.yaml_model_load = yaml_model_load
 
     if "ultralytics_semseg.nn.model" not in sys.modules:  # already importing: it registers itself when done
         importlib.import_module("ultralytics_semseg.nn.model")

@@ -16,6 +16,11 @@ DEFAULT_CFG_PATH = CFG_DIR / "default.yaml"
 HEAD_NAME = "SemSegHead"  # avoids every head-name substring that Ultralytics uses to guess other tasks
 
 
+def _unscaled(p: Path) -> Path:
+    """'yolo26s-semseg.yaml' -> 'yolo26-semseg.yaml': the file holding every scale (only the file name is edited)."""
+    return p.with_name(re.sub(r"(\d+)([nslmx])(.+)?$", r"\1\3", p.stem) + p.suffix)
+
+
 def _is_bare_name(p: Path) -> bool:
     return p.parent == Path(".") and not p.exists()
 
@@ -32,10 +37,31 @@ def resolve_model_yaml(name: str | Path) -> str | Path:
     p = Path(name)
     if p.suffix not in {".yaml", ".yml"} or not _is_bare_name(p):
         return name
-    unified = re.sub(r"(\d+)([nslmx])(.+)?$", r"\1\3", p.stem) + p.suffix
-    if (MODELS_DIR / p.name).exists() or (MODELS_DIR / unified).exists():
+    if (MODELS_DIR / p.name).exists() or (MODELS_DIR / _unscaled(p).name).exists():
         return str(MODELS_DIR / p.name)
     return name
+
+
+def is_packaged_model(path: str | Path) -> bool:
+    """True for a (possibly scaled, hence virtual) model path inside the package, as `resolve_model_yaml` returns."""
+    p = Path(path)
+    return p.parent == MODELS_DIR and p.suffix in {".yaml", ".yml"}
+
+
+def load_model_yaml(path: str | Path) -> dict:
+    """Load a packaged model YAML by its scaled name, e.g. '.../yolo26s-semseg.yaml' -> yolo26-semseg.yaml, scale s.
+
+    Ultralytics' `yaml_model_load` strips the scale with a regex over the whole path, which also edits directory names
+    such as '/tmp/tmp.3lf...' ('3l' looks like a scale); here only the file name is touched.
+    """
+    from ultralytics.nn.tasks import guess_model_scale
+    from ultralytics.utils import YAML
+
+    p = Path(path)
+    d = YAML.load(p if p.is_file() else _unscaled(p))
+    d["scale"] = guess_model_scale(p)
+    d["yaml_file"] = str(p)
+    return d
 
 
 def resolve_data_yaml(name: str | Path | None) -> str | Path | None:
@@ -55,7 +81,7 @@ def is_semseg_yaml(path: str | Path) -> bool:
     from ultralytics.nn.tasks import yaml_model_load
 
     try:
-        head = yaml_model_load(path).get("head") or []
+        head = (load_model_yaml(path) if is_packaged_model(path) else yaml_model_load(path)).get("head") or []
     except Exception:  # a missing or malformed file is reported by Ultralytics itself later
         return False
     return bool(head) and head[-1][2] == HEAD_NAME

@@ -12,7 +12,7 @@ from ultralytics.utils import LOGGER
 from ultralytics.utils.ops import make_divisible
 from ultralytics.utils.torch_utils import initialize_weights
 
-from ultralytics_semseg.cfg import HEAD_NAME, resolve_model_yaml
+from ultralytics_semseg.cfg import HEAD_NAME, is_packaged_model, load_model_yaml, resolve_model_yaml
 from ultralytics_semseg.data.augment import PAD_VALUE
 from ultralytics_semseg.nn.head import SemSegHead
 from ultralytics_semseg.nn.loss import SemSegLoss
@@ -88,7 +88,10 @@ class SemSegModel(BaseModel):
 
     def __init__(self, cfg: str | dict = "yolo11n-semseg.yaml", ch: int = 3, nc: int | None = None, verbose=True):
         super().__init__()
-        self.yaml = cfg if isinstance(cfg, dict) else yaml_model_load(resolve_model_yaml(cfg))
+        if not isinstance(cfg, dict):
+            cfg = resolve_model_yaml(cfg)
+            cfg = load_model_yaml(cfg) if is_packaged_model(cfg) else yaml_model_load(cfg)
+        self.yaml = cfg
         self.yaml["channels"] = ch
         if nc and nc != self.yaml["nc"]:
             LOGGER.info(f"Overriding model.yaml nc={self.yaml['nc']} with nc={nc}")
