@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from ultralytics.utils.ops import scale_masks
 
-from ultralytics_semseg.nn.head import class_map
+from ultralytics_semseg.nn.head import class_map, upsample_logits
 
 
 def to_original_logits(logits: torch.Tensor, input_hw: tuple[int, int], ori_hw: tuple[int, int], ratio_pad=None):
@@ -15,7 +14,7 @@ def to_original_logits(logits: torch.Tensor, input_hw: tuple[int, int], ori_hw: 
     Bilinear interpolation on logits (not on the argmax) keeps boundaries smooth at the original resolution.
     """
     if logits.shape[2:] != tuple(input_hw):
-        logits = F.interpolate(logits.float(), size=tuple(input_hw), mode="bilinear", align_corners=False)
+        logits = upsample_logits(logits, size=tuple(input_hw))
     return scale_masks(logits.float(), tuple(ori_hw), ratio_pad=ratio_pad)
 
 
