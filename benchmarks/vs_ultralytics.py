@@ -5,12 +5,14 @@ Usage:
 
 For each dataset (the built-in synthetic streets, and "blobs": a generated set of few large classes with fine,
 wiggly boundaries) both models are trained with the same epochs, image size, batch and seed, each with its own task's
-training recipe (that is what a user gets), then both are evaluated by *our* validator at the original label
-resolution, so the comparison does not depend on either task's evaluation quirks. Latency is measured at 512x1024,
-2 threads, batch 1, both models alternately in one process, median of >= 20 runs after warm-up: PyTorch (forward +
-upsampling to the input size + argmax) and ONNX Runtime (each model's default export, a uint8 class map). The script
+training recipe (that is what a user gets); a third run trains yolo26n-sem with our task's training defaults, so the
+difference of architecture + loss shows apart from the recipe (`--no-same-recipe` skips it). All are evaluated by
+*our* validator at the original label resolution, so the comparison does not depend on either task's evaluation
+quirks. Latency is measured at 512x1024, 2 threads, batch 1, both models alternately in one process, median of >= 20
+runs after warm-up: PyTorch (forward + upsampling to the input size + argmax) and ONNX Runtime (each model's default
+export, a uint8 class map). The script
 also measures the machine's float32 matrix-multiply peak and reports the achieved GFLOP/s of our forward against it.
-The whole comparison takes about 25 minutes on a 2-core CPU with the defaults.
+The whole comparison takes about 22 minutes on a 2-core CPU with the defaults (15 without the third run).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import cv2
 import numpy as np
 
 OURS, THEIRS = "yolo11n-semseg.yaml", "yolo26n-sem.yaml"
+SAME_RECIPE = "yolo26n-sem (our recipe)"
 
 
 def make_blobs(root: Path, n_train: int = 96, n_val: int = 24, h: int = 128, w: int = 256, seed: int = 0) -> Path:
@@ -53,14 +56,15 @@ def make_blobs(root: Path, n_train: int = 96, n_val: int = 24, h: int = 128, w: 
     return root / "data.yaml"
 
 
-def train(model_yaml: str, data: str, task: str, args, name: str) -> tuple[Path, float]:
-    """Train one model; return its best weights and the training images per second."""
+def train(model_yaml: str, data: str, task: str, args, name: str, recipe: dict | None = None) -> tuple[Path, float]:
+    """Train one model (with extra training arguments `recipe`); return its best weights and training images/s."""
     from ultralytics import YOLO
 
     t = time.time()
     model = YOLO(model_yaml, task=task)
     model.train(data=data, epochs=args.epochs, imgsz=args.imgsz, batch=args.batch, seed=0, deterministic=False,
-                project=str(args.out), name=name, exist_ok=True, plots=False, verbose=False, workers=0)  # fmt: skip
+                project=str(args.out), name=name, exist_ok=True, plots=False, verbose=False, workers=0,
+                **(recipe or {}))  # fmt: skip
     from ultralytics_semseg.data.build import check_semseg_dataset
 
     n_train = len(list(Path(check_semseg_dataset(data)["train"]).glob("*.jpg")))
@@ -136,6 +140,7 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=20)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", default=str(Path(tempfile.gettempdir()) / "vs-ultralytics"))
+    p.add_argument("--no-same-recipe", action="store_true", help="skip yolo26n-sem trained with our task's defaults")
     args = p.parse_args()
     os.environ.setdefault("YOLO_OFFLINE", "true")
     args.out = Path(args.out).resolve()
@@ -144,20 +149,25 @@ def main() -> None:
     from ultralytics.utils.torch_utils import get_flops
 
     import ultralytics_semseg  # noqa: F401  (registers the task)
+    from ultralytics_semseg.cfg import load_defaults
     from ultralytics_semseg.data.build import check_semseg_dataset
 
     datasets = {
         "synthetic-streets": str(check_semseg_dataset("synthetic-streets.yaml")["yaml_file"]),
         "blobs": str(make_blobs(args.out / "blobs-data")),
     }
+    contenders = {"ours": (OURS, "semseg", None), "yolo26n-sem": (THEIRS, "semantic", None)}
+    if not args.no_same_recipe:  # isolates the architecture + loss: their model with our task's training defaults
+        contenders[SAME_RECIPE] = (THEIRS, "semantic", load_defaults())
     rows, weights = [], {}
     for dname, data in datasets.items():
-        for key, (yaml, task) in {"ours": (OURS, "semseg"), "yolo26n-sem": (THEIRS, "semantic")}.items():
-            w, ips = train(yaml, data, task, args, f"{dname}-{key}")
+        for key, (yaml, task, recipe) in contenders.items():
+            w, ips = train(yaml, data, task, args, f"{dname}-{key.split()[0]}{'-recipe' if recipe else ''}", recipe)
             weights.setdefault(key, w)
             rows.append((dname, key, ips, evaluate(w, data, args.imgsz)))
 
-    lat = latency(weights, args.runs, args.threads)
+    lat = latency({k: w for k, w in weights.items() if k != SAME_RECIPE}, args.runs, args.threads)
+    lat.update({f"{SAME_RECIPE} {r}": lat[f"yolo26n-sem {r}"] for r in ("PyTorch", "ONNX Runtime")})
     peak = matmul_peak(args.threads)
     print(f"\nepochs={args.epochs} imgsz={args.imgsz} batch={args.batch} seed=0, latency at 512x1024, "
           f"{args.threads} threads; float32 GEMM peak {peak:.0f} GFLOP/s")  # fmt: skip

@@ -1,0 +1,363 @@
+"""Ablations of our n model: decoder designs, losses and schedule, judged like `vs_ultralytics.py`.
+
+Usage:
+    python benchmarks/ablate.py [--variants baseline,ohem,...] [--epochs 20] [--imgsz 256] [--batch 16] [--seeds 0]
+
+Every variant trains yolo11n-semseg on the synthetic streets and on the generated "blobs" set with the same budget as
+the head-to-head harness (each run in its own subprocess, so a variant's code never leaks into the next), then scores
+`best.pt` with our validator at the original label resolution. Decoder variants also report parameters and their ONNX
+Runtime latency at 512x1024 (2 threads) against the current head, timed alternately in one process.
+
+The variants that lost are implemented here, not in the package: the package keeps what won (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+os.environ.setdefault("YOLO_OFFLINE", "true")
+from ultralytics.nn.modules import Conv  # noqa: E402
+
+from ultralytics_semseg.nn.head import SemSegHead, _resize  # noqa: E402
+from ultralytics_semseg.nn.loss import SemSegLoss, cross_entropy  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+from vs_ultralytics import OURS, evaluate, make_blobs  # noqa: E402
+
+# ---------------------------------------------------------------------------------------------------------- losses
+
+
+def _pixel_ce(logits, target, weight=None):
+    if logits.shape[2:] != target.shape[1:]:
+        logits = F.interpolate(logits, size=target.shape[1:], mode="bilinear", align_corners=False)
+    return logits.float(), F.cross_entropy(logits.float(), target, weight=weight, ignore_index=255, reduction="none")
+
+
+def ohem_ce(logits, target, thresh: float = 0.7, min_kept: float = 1 / 16):
+    """Online hard example mining: mean CE over pixels whose true-class probability is below `thresh`, at least
+    `min_kept` of the valid pixels (the hardest ones)."""
+    _, loss = _pixel_ce(logits, target)
+    loss = loss[target != 255]
+    if loss.numel() == 0:
+        return loss.sum()
+    k = max(int(min_kept * loss.numel()), 1)
+    hard = loss[loss > -torch.log(torch.tensor(thresh))]
+    return hard.mean() if hard.numel() >= k else loss.topk(k).values.mean()
+
+
+def dice_loss(logits, target):
+    """Soft Dice over the classes present in the batch (ignore pixels excluded)."""
+    logits, _ = _pixel_ce(logits, target)
+    valid = (target != 255).unsqueeze(1)
+    prob = logits.softmax(1) * valid
+    onehot = F.one_hot(target.clamp(max=logits.shape[1] - 1), logits.shape[1]).permute(0, 3, 1, 2) * valid
+    inter, union = (prob * onehot).sum((0, 2, 3)), prob.sum((0, 2, 3)) + onehot.sum((0, 2, 3))
+    present = onehot.sum((0, 2, 3)) > 0
+    dice = (2 * inter + 1) / (union + 1)
+    return (1 - dice[present]).mean() if present.any() else torch.zeros((), device=logits.device)
+
+
+def lovasz_softmax(logits, target):
+    """Lovasz-softmax (Berman et al. 2018) over the classes present in the batch."""
+    logits, _ = _pixel_ce(logits, target)
+    prob = logits.softmax(1).permute(0, 2, 3, 1).reshape(-1, logits.shape[1])
+    t = target.reshape(-1)
+    prob, t = prob[t != 255], t[t != 255]
+    losses = []
+    for c in t.unique():
+        fg = (t == c).float()
+        err = (fg - prob[:, c]).abs()
+        err, order = err.sort(descending=True)
+        fg = fg[order]
+        gts = fg.sum()
+        jaccard = 1 - (gts - fg.cumsum(0)) / (gts + (1 - fg).cumsum(0))
+        jaccard[1:] = jaccard[1:] - jaccard[:-1]
+        losses.append(torch.dot(err, jaccard))
+    return torch.stack(losses).mean() if losses else prob.sum() * 0
+
+
+def boundary_ce(logits, target, width: int = 2):
+    """Mean CE over pixels within `width` px of a label boundary (a boundary-aware auxiliary term)."""
+    _, loss = _pixel_ce(logits, target)
+    t = target.float().unsqueeze(1)
+    k = 2 * width + 1
+    edge = (F.max_pool2d(t, k, 1, width) != -F.max_pool2d(-t, k, 1, width))[:, 0] & (target != 255)
+    return loss[edge].mean() if edge.any() else loss.sum() * 0
+
+
+def class_weights(counts: np.ndarray) -> np.ndarray:
+    """ENet weighting 1 / ln(1.02 + share) from any dataset's train pixel counts, normalised to mean 1."""
+    share = counts / max(counts.sum(), 1)
+    w = 1 / np.log(1.02 + share)
+    return w / w[counts > 0].mean()
+
+
+class AblationLoss(SemSegLoss):
+    """SemSegLoss with a loss variant's term on the main and the aux logits alike."""
+
+    weights = None  # class weights from the train split's pixel counts, set when the trainer has built its data
+
+    def __init__(self, variant: str):
+        super().__init__()
+        self.variant = variant
+
+    def term(self, logits, target):
+        if self.variant == "ohem":
+            return ohem_ce(logits, target)
+        if self.variant == "class-weights":
+            w = torch.as_tensor(self.weights, dtype=torch.float32, device=logits.device)
+            _, loss = _pixel_ce(logits, target, w)
+            valid = target != 255
+            return loss.sum() / (w[target.clamp(max=len(w) - 1)] * valid).sum().clamp(min=1e-6)
+        extra = {"dice": dice_loss, "lovasz": lovasz_softmax, "boundary": boundary_ce}[self.variant]
+        return cross_entropy(logits, target) + extra(logits, target)
+
+    def forward(self, preds, batch):
+        logits, aux = preds if isinstance(preds, (tuple, list)) else (preds, None)
+        target = batch["semseg_mask"].to(logits.device).long()
+        seg = self.term(logits, target)
+        aux_loss = self.term(aux, target) if aux is not None else torch.zeros_like(seg)
+        total = seg + self.aux_weight * aux_loss
+        return total * target.shape[0], {"seg_loss": seg.detach(), "aux_loss": aux_loss.detach()}
+
+
+LOSSES = ("ohem", "dice", "lovasz", "class-weights", "boundary")
+
+# -------------------------------------------------------------------------------------------------------- decoders
+
+
+class NoDetail(SemSegHead):
+    """Logits at stride 8 from the fused P3-P5 features: no stride-4 detail path."""
+
+    out_stride = 8
+
+    def __init__(self, nc, ch, c=64, aux=True):
+        super().__init__(nc, ch, c, aux)
+        del self.detail, self.refine
+
+    def forward(self, x):
+        p2, p3, p4, p5 = x
+        y = self.lateral[0](p3)
+        for lateral, p in zip(self.lateral[1:], (p4, p5)):
+            y = y + _resize(lateral(p), y.shape[2:])
+        logits = self.classifier(self.fuse(y))
+        if self.training:
+            return logits, (self.aux(p4) if self.aux is not None else None)
+        return self.export_outputs(logits) if self.exporting else logits
+
+
+class P3Only(SemSegHead):
+    """No multi-level fusion: P3 alone feeds the decoder (P4/P5 context only through the neck)."""
+
+    def forward(self, x):
+        p2, p3, p4, p5 = x
+        y = _resize(self.fuse(self.lateral[0](p3)), p2.shape[2:])
+        logits = self.classifier(self.refine(torch.cat((y, self.detail(p2)), 1)))
+        if self.training:
+            return logits, (self.aux(p4) if self.aux is not None else None)
+        return self.export_outputs(logits) if self.exporting else logits
+
+
+class LearnedUp(SemSegHead):
+    """Learned 2x upsampling (depthwise transposed convolution) from stride 8 to stride 4 instead of bilinear."""
+
+    def __init__(self, nc, ch, c=64, aux=True):
+        super().__init__(nc, ch, c, aux)
+        self.up = nn.ConvTranspose2d(c, c, 2, 2, groups=c)
+
+    def forward(self, x):
+        p2, p3, p4, p5 = x
+        y = self.lateral[0](p3)
+        for lateral, p in zip(self.lateral[1:], (p4, p5)):
+            y = y + _resize(lateral(p), y.shape[2:])
+        y = self.up(self.fuse(y))[..., : p2.shape[2], : p2.shape[3]]
+        logits = self.classifier(self.refine(torch.cat((y, self.detail(p2)), 1)))
+        if self.training:
+            return logits, (self.aux(p4) if self.aux is not None else None)
+        return self.export_outputs(logits) if self.exporting else logits
+
+
+class Context(SemSegHead):
+    """Global context: a projection of globally pooled P5 is added to the fused stride-8 features."""
+
+    def __init__(self, nc, ch, c=64, aux=True):
+        super().__init__(nc, ch, c, aux)
+        self.context = Conv(ch[3], c, 1)
+
+    def forward(self, x):
+        p2, p3, p4, p5 = x
+        y = self.lateral[0](p3) + self.context(F.adaptive_avg_pool2d(p5, 1))
+        for lateral, p in zip(self.lateral[1:], (p4, p5)):
+            y = y + _resize(lateral(p), y.shape[2:])
+        y = _resize(self.fuse(y), p2.shape[2:])
+        logits = self.classifier(self.refine(torch.cat((y, self.detail(p2)), 1)))
+        if self.training:
+            return logits, (self.aux(p4) if self.aux is not None else None)
+        return self.export_outputs(logits) if self.exporting else logits
+
+
+class NoRefineDW(SemSegHead):
+    """Stride-4 refinement by a 1x1 convolution only (no depthwise 3x3 at stride 4)."""
+
+    def __init__(self, nc, ch, c=64, aux=True):
+        super().__init__(nc, ch, c, aux)
+        self.refine = Conv(self.refine[0].conv.in_channels, c, 1)
+
+
+HEADS = {"no-detail": NoDetail, "p3-only": P3Only, "learned-up": LearnedUp, "context": Context,
+         "no-refine-dw": NoRefineDW}  # fmt: skip
+
+
+DECODERS = tuple(HEADS)
+SCHEDULES = {"lr0=0.004": {"lr0": 0.004}, "lr0=0.001": {"lr0": 0.001}}
+VARIANTS = ("baseline", *DECODERS, *LOSSES, *SCHEDULES)
+
+# ------------------------------------------------------------------------------------------------------- one run
+
+
+def apply_variant(variant: str) -> dict:
+    """Patch the model class for a decoder/loss variant; return extra training arguments."""
+    from ultralytics_semseg.nn import model as model_module
+
+    if variant in DECODERS:
+        model_module.SemSegHead = HEADS[variant]
+    elif variant in LOSSES:
+        cls = model_module.SemSegModel
+
+        def init_criterion(self):
+            return AblationLoss(variant)
+
+        cls.init_criterion = init_criterion
+    return SCHEDULES.get(variant, {})
+
+
+def onnx_latency(variant: str, runs: int = 20) -> tuple[int, float, float]:
+    """(params, variant ms, current head ms) at 512x1024 in ONNX Runtime, 2 threads, timed alternately."""
+    import onnxruntime as ort
+    from ultralytics import YOLO
+
+    from ultralytics_semseg.nn import model as model_module
+
+    files, params = {}, 0
+    original = model_module.SemSegHead
+    for key in ("current", variant):
+        if key == variant:
+            apply_variant(variant)
+        m = YOLO(OURS)
+        m.model.model[-1].aux = None
+        params = sum(p.numel() for p in m.model.parameters()) if key == variant else params
+        files[key] = m.export(format="onnx", imgsz=[512, 1024], verbose=False)
+        Path(files[key]).rename(f"{files[key]}.{key}.onnx")
+        files[key] = f"{files[key]}.{key}.onnx"
+    model_module.SemSegHead = original
+    o = ort.SessionOptions()
+    o.intra_op_num_threads, o.inter_op_num_threads = 2, 1
+    sess = {k: ort.InferenceSession(f, o, providers=["CPUExecutionProvider"]) for k, f in files.items()}
+    x = np.random.rand(1, 3, 512, 1024).astype(np.float32)
+    times = {k: [] for k in sess}
+    for s in sess.values():
+        s.run(None, {"images": x})
+    for _ in range(runs):
+        for k, s in sess.items():
+            t = time.perf_counter()
+            s.run(None, {"images": x})
+            times[k].append((time.perf_counter() - t) * 1e3)
+    return params, float(np.median(times[variant])), float(np.median(times["current"]))
+
+
+def run_one(args) -> None:
+    """Child process: train + evaluate one variant on one dataset, print a JSON line."""
+    from ultralytics import YOLO
+
+    import ultralytics_semseg  # noqa: F401
+
+    out = {}
+    if args.variant in DECODERS and args.latency:
+        out["params"], out["ms"], out["ms_current"] = onnx_latency(args.variant)
+    extra = apply_variant(args.variant)
+
+    def set_weights(trainer):
+        counts = np.sum([x["counts"] for x in trainer.train_loader.dataset.labels], 0)
+        AblationLoss.weights = class_weights(counts)
+
+    model = YOLO(OURS)
+    model.add_callback("on_pretrain_routine_end", set_weights)
+    name = f"{Path(args.data).parent.name}-{args.variant}-s{args.seed}"
+    t = time.time()
+    model.train(data=args.data, epochs=args.epochs, imgsz=args.imgsz, batch=args.batch, seed=args.seed,
+                deterministic=False, project=str(args.out), name=name, exist_ok=True, plots=False, verbose=False,
+                workers=0, **extra)  # fmt: skip
+    out["train_s"] = time.time() - t
+    out["mIoU"] = evaluate(Path(args.out) / name / "weights" / "best.pt", args.data, args.imgsz)
+    print("ABLATION " + json.dumps(out), flush=True)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--variants", default=",".join(VARIANTS))
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--imgsz", type=int, default=256)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--seeds", default="0")
+    p.add_argument("--out", default=str(Path(tempfile.gettempdir()) / "semseg-ablations"))
+    p.add_argument("--variant", help=argparse.SUPPRESS)  # child process
+    p.add_argument("--data", help=argparse.SUPPRESS)
+    p.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--latency", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    os.environ.setdefault("YOLO_OFFLINE", "true")
+    args.out = Path(args.out).resolve()
+    if args.variant:
+        return run_one(args)
+
+    import ultralytics_semseg  # noqa: F401
+    from ultralytics_semseg.data.build import check_semseg_dataset
+
+    datasets = {
+        "synthetic-streets": str(check_semseg_dataset("synthetic-streets.yaml")["yaml_file"]),
+        "blobs": str(make_blobs(args.out / "blobs-data")),
+    }
+    common = ["--epochs", str(args.epochs), "--imgsz", str(args.imgsz), "--batch", str(args.batch), "--out",
+              str(args.out)]  # fmt: skip
+    results = {}
+    for variant in args.variants.split(","):
+        assert variant in VARIANTS, f"unknown variant '{variant}', choose from {VARIANTS}"
+        for seed in args.seeds.split(","):
+            for i, (dname, data) in enumerate(datasets.items()):
+                cmd = [sys.executable, __file__, "--variant", variant, "--data", data, "--seed", seed, *common]
+                cmd += ["--latency"] if i == 0 and seed == args.seeds.split(",")[0] else []
+                r = subprocess.run(cmd, capture_output=True, text=True)
+                line = [x for x in r.stdout.splitlines() if x.startswith("ABLATION ")]
+                if r.returncode or not line:
+                    print(r.stdout[-3000:], r.stderr[-3000:], file=sys.stderr)
+                    raise SystemExit(f"variant {variant} on {dname} failed (rc={r.returncode})")
+                res = json.loads(line[0][9:])
+                results.setdefault(variant, {}).setdefault(dname, []).append(res["mIoU"])
+                results[variant].update({k: v for k, v in res.items() if k in {"params", "ms", "ms_current"}})
+                print(f"{variant:>14} {dname:>18} seed {seed}: mIoU {res['mIoU']:.1f} ({res['train_s']:.0f} s)",
+                      flush=True)  # fmt: skip
+
+    print(f"\nepochs={args.epochs} imgsz={args.imgsz} batch={args.batch} seeds={args.seeds}; mIoU (%) by our validator")
+    print("| variant | streets mIoU | blobs mIoU | mean | params | ORT ms 512x1024 (current head) |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for variant, r in results.items():
+        s, b = np.mean(r["synthetic-streets"]), np.mean(r["blobs"])
+        lat = f"{r['ms']:.1f} ({r['ms_current']:.1f})" if "ms" in r else ""
+        params = f"{r['params']:,}" if "params" in r else ""
+        print(f"| {variant} | {s:.1f} | {b:.1f} | {(s + b) / 2:.1f} | {params} | {lat} |")
+
+
+if __name__ == "__main__":
+    main()
