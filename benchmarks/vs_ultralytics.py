@@ -84,8 +84,9 @@ def latency(models: dict, runs: int, threads: int) -> dict:
     """Median ms at 512x1024 for PyTorch (to a class map at input size) and ONNX Runtime, timed alternately."""
     import onnxruntime as ort
     import torch
-    import torch.nn.functional as F
     from ultralytics import YOLO
+
+    from ultralytics_semseg.nn.head import upsample_logits
 
     x = torch.rand(1, 3, 512, 1024)
     fns = {}
@@ -101,7 +102,7 @@ def latency(models: dict, runs: int, threads: int) -> dict:
             with torch.inference_mode():
                 y = net(x)
                 y = y[0] if isinstance(y, (list, tuple)) else y
-                F.interpolate(y, size=x.shape[2:], mode="bilinear", align_corners=False).argmax(1).byte()
+                upsample_logits(y, size=x.shape[2:]).argmax(1).byte()  # the same (channels-last) tail for both
 
         fns[f"{key} PyTorch"] = pt
         fns[f"{key} ONNX Runtime"] = lambda s=sess: s.run(None, {"images": x.numpy()})
