@@ -7,6 +7,14 @@ from pathlib import Path
 from types import SimpleNamespace
 
 
+def trainer_sets_class_weights() -> bool:
+    """8.4 releases from mid-2026 call `BaseTrainer.set_class_weights()` during setup (with the `cls_pw` argument);
+    on earlier ones the semseg trainer calls it itself."""
+    from ultralytics.engine.trainer import BaseTrainer
+
+    return hasattr(BaseTrainer, "set_class_weights")
+
+
 def fp16_enabled(args: SimpleNamespace) -> bool:
     """Half-precision inference flag: `quantize=16` on recent 8.4 releases, `half=True` before."""
     return getattr(args, "quantize", None) == 16 or bool(getattr(args, "half", False))

@@ -15,6 +15,7 @@ from ultralytics.utils import DEFAULT_CFG, LOGGER, RANK
 from ultralytics.utils.torch_utils import torch_distributed_zero_first, unwrap_model
 
 from ultralytics_semseg.cfg import load_defaults
+from ultralytics_semseg.compat import trainer_sets_class_weights
 from ultralytics_semseg.data.build import build_semseg_dataset, check_semseg_dataset
 from ultralytics_semseg.models.val import SemSegValidator
 from ultralytics_semseg.nn.model import SemSegModel
@@ -100,8 +101,41 @@ class SemSegTrainer(BaseTrainer):
         masks = batch["semseg_mask"][:8].cpu().numpy()
         plot_pairs(list(imgs), masks, None, self.data["names"], self.save_dir / f"train_batch{ni}.jpg")
 
+    def train_pixel_counts(self) -> np.ndarray:
+        """Pixels per class in the train split, from the label cache (no mask is read again)."""
+        return np.sum([x["counts"] for x in self.train_loader.dataset.labels], 0).astype(np.float64)
+
+    def set_class_weights(self) -> None:
+        """ENet class weights `(1 / ln(1.02 + share)) ** cls_pw` from the train split's pixel counts, mean 1.
+
+        Computed from whatever dataset is being trained (never looked up by its name); classes without train pixels
+        get the mean weight. `cls_pw=0` trains with plain cross-entropy. Called by Ultralytics before the EMA copy
+        is made; `_setup_train` calls it on releases without that hook.
+        """
+        if not self.args.cls_pw:
+            return
+        counts = self.train_pixel_counts()
+        if not counts.any():
+            return
+        present = counts > 0
+        weights = (1 / np.log(1.02 + counts / counts.sum())) ** self.args.cls_pw
+        weights = np.where(present, weights, weights[present].mean())
+        weights = torch.from_numpy(weights / weights.mean()).float().to(self.device)
+        ema = getattr(getattr(self, "ema", None), "ema", None)  # exists already where _setup_train calls this
+        for model in (unwrap_model(self.model), ema):
+            if model is None:
+                continue
+            model.class_weights = weights
+            model.criterion = None  # rebuilt with the weights on the next loss call
+        LOGGER.info(f"Class weights (cls_pw={self.args.cls_pw}): {[round(float(w), 2) for w in weights]}")
+
+    def _setup_train(self) -> None:
+        super()._setup_train()
+        if not trainer_sets_class_weights():
+            self.set_class_weights()
+
     def plot_training_labels(self) -> None:
-        counts = np.sum([x["counts"] for x in self.train_loader.dataset.labels], 0)
+        counts = self.train_pixel_counts()
         plot_class_distribution(counts, self.data["names"], self.save_dir / "labels.jpg", on_plot=self.on_plot)
         if RANK in {-1, 0}:
             share = counts / max(counts.sum(), 1)

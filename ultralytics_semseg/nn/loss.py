@@ -9,15 +9,24 @@ from torch import nn
 IGNORE_INDEX = 255
 
 
-def cross_entropy(logits: torch.Tensor, target: torch.Tensor, ignore_index: int = IGNORE_INDEX) -> torch.Tensor:
+def cross_entropy(
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    ignore_index: int = IGNORE_INDEX,
+    weight: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Mean pixel cross-entropy over non-ignored pixels; logits are upsampled to the target size first.
 
-    An all-ignore batch gives 0 instead of NaN.
+    With class `weight`s the mean is weighted (divided by the summed weights of the valid pixels, like PyTorch's
+    weighted mean). An all-ignore batch gives 0 instead of NaN.
     """
     if logits.shape[2:] != target.shape[1:]:
         logits = F.interpolate(logits, size=target.shape[1:], mode="bilinear", align_corners=False)
-    loss = F.cross_entropy(logits.float(), target, ignore_index=ignore_index, reduction="sum")
-    return loss / (target != ignore_index).sum().clamp(min=1)
+    loss = F.cross_entropy(logits.float(), target, weight=weight, ignore_index=ignore_index, reduction="sum")
+    valid = target != ignore_index
+    if weight is None:
+        return loss / valid.sum().clamp(min=1)
+    return loss / weight[target.clamp(max=len(weight) - 1)][valid].sum().clamp(min=1e-6)
 
 
 class SemSegLoss(nn.Module):
@@ -28,6 +37,8 @@ class SemSegLoss(nn.Module):
     Args:
         aux_weight (float): Weight of the auxiliary head's loss (training only).
         ignore_index (int): Label value excluded from the loss.
+        class_weights (torch.Tensor | None): Per-class weights of both cross-entropies (the trainer derives them
+            from the train split's pixel counts, see `SemSegTrainer.set_class_weights`).
 
     Examples:
         >>> crit = SemSegLoss()
@@ -37,15 +48,19 @@ class SemSegLoss(nn.Module):
         ['aux_loss', 'seg_loss']
     """
 
-    def __init__(self, aux_weight: float = 0.4, ignore_index: int = IGNORE_INDEX):
+    def __init__(
+        self, aux_weight: float = 0.4, ignore_index: int = IGNORE_INDEX, class_weights: torch.Tensor | None = None
+    ):
         super().__init__()
         self.aux_weight = aux_weight
         self.ignore_index = ignore_index
+        self.class_weights = None if class_weights is None else torch.as_tensor(class_weights, dtype=torch.float32)
 
     def forward(self, preds, batch: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         logits, aux = preds if isinstance(preds, (tuple, list)) else (preds, None)
         target = batch["semseg_mask"].to(logits.device).long()
-        seg = cross_entropy(logits, target, self.ignore_index)
-        aux_loss = cross_entropy(aux, target, self.ignore_index) if aux is not None else torch.zeros_like(seg)
+        w = None if self.class_weights is None else self.class_weights.to(logits.device)
+        seg = cross_entropy(logits, target, self.ignore_index, w)
+        aux_loss = cross_entropy(aux, target, self.ignore_index, w) if aux is not None else torch.zeros_like(seg)
         total = seg + self.aux_weight * aux_loss
         return total * target.shape[0], {"seg_loss": seg.detach(), "aux_loss": aux_loss.detach()}

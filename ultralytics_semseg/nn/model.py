@@ -181,8 +181,10 @@ class SemSegModel(BaseModel):
         return logits / count
 
     def init_criterion(self) -> SemSegLoss:
-        """Cross-entropy with ignore 255 plus the auxiliary loss (weight from the YAML key `aux_weight`)."""
-        return SemSegLoss(aux_weight=self.yaml.get("aux_weight", 0.4))
+        """Cross-entropy with ignore 255 plus the auxiliary loss (weight from the YAML key `aux_weight`), weighted by
+        `class_weights` when the trainer has set them (`cls_pw > 0`)."""
+        weights = getattr(self, "class_weights", None)
+        return SemSegLoss(aux_weight=self.yaml.get("aux_weight", 0.4), class_weights=weights)
 
 
 def _allow_safe_load() -> None:

@@ -1,0 +1,46 @@
+"""The semseg loss against PyTorch's own reductions."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from ultralytics_semseg.nn.loss import SemSegLoss, cross_entropy
+
+
+def _batch(seed: int = 0, nc: int = 5, ignore_share: float = 0.2):
+    g = torch.Generator().manual_seed(seed)
+    logits = torch.randn(2, nc, 16, 16, generator=g)
+    target = torch.randint(0, nc, (2, 16, 16), generator=g)
+    target[torch.rand(2, 16, 16, generator=g) < ignore_share] = 255
+    return logits, target
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_matches_pytorch_mean(weighted):
+    logits, target = _batch()
+    w = torch.tensor([0.2, 1.0, 3.0, 0.5, 1.3]) if weighted else None
+    expected = F.cross_entropy(logits, target, weight=w, ignore_index=255)
+    assert torch.allclose(cross_entropy(logits, target, weight=w), expected, atol=1e-6)
+
+
+def test_cross_entropy_upsamples_logits_and_survives_all_ignore():
+    logits, target = _batch()
+    low = logits[:, :, ::4, ::4]
+    up = F.interpolate(low, size=(16, 16), mode="bilinear", align_corners=False)
+    assert torch.allclose(cross_entropy(low, target), F.cross_entropy(up, target, ignore_index=255), atol=1e-6)
+    empty = torch.full_like(target, 255)
+    assert cross_entropy(logits, empty, weight=torch.ones(5)).item() == 0.0
+
+
+def test_class_weights_reach_main_and_aux_terms():
+    logits, target = _batch(1)
+    w = torch.tensor([5.0, 0.1, 0.1, 0.1, 0.1])
+    plain, items = SemSegLoss(aux_weight=0.5)((logits, logits), {"semseg_mask": target})
+    weighted, witems = SemSegLoss(aux_weight=0.5, class_weights=w)((logits, logits), {"semseg_mask": target})
+    expected = F.cross_entropy(logits, target, weight=w, ignore_index=255)
+    assert torch.allclose(witems["seg_loss"], expected, atol=1e-6)
+    assert torch.allclose(witems["aux_loss"], expected, atol=1e-6)
+    assert torch.allclose(weighted, 1.5 * expected * 2, atol=1e-5)  # (seg + 0.5 aux) * batch size
+    assert not torch.allclose(plain, weighted)
