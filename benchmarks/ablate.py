@@ -2,6 +2,10 @@
 
 Usage:
     python benchmarks/ablate.py [--variants baseline,ohem,...] [--epochs 20] [--imgsz 256] [--batch 16] [--seeds 0]
+                                [--base cls_pw=0,boundary=0]
+
+`--base` sets training arguments of every run (the first round of docs/benchmarks.md used `cls_pw=0,boundary=0`:
+plain cross-entropy, before class weights and the boundary term became defaults).
 
 Every variant trains yolo11n-semseg on the synthetic streets and on the generated "blobs" set with the same budget as
 the head-to-head harness (each run in its own subprocess, so a variant's code never leaks into the next), then scores
@@ -88,52 +92,24 @@ def lovasz_softmax(logits, target):
     return torch.stack(losses).mean() if losses else prob.sum() * 0
 
 
-def boundary_ce(logits, target, width: int = 2):
-    """Mean CE over pixels within `width` px of a label boundary (a boundary-aware auxiliary term)."""
-    _, loss = _pixel_ce(logits, target)
-    t = target.float().unsqueeze(1)
-    k = 2 * width + 1
-    edge = (F.max_pool2d(t, k, 1, width) != -F.max_pool2d(-t, k, 1, width))[:, 0] & (target != 255)
-    return loss[edge].mean() if edge.any() else loss.sum() * 0
-
-
-def class_weights(counts: np.ndarray) -> np.ndarray:
-    """ENet weighting 1 / ln(1.02 + share) from any dataset's train pixel counts, normalised to mean 1."""
-    share = counts / max(counts.sum(), 1)
-    w = 1 / np.log(1.02 + share)
-    return w / w[counts > 0].mean()
-
-
 class AblationLoss(SemSegLoss):
-    """SemSegLoss with a loss variant's term on the main and the aux logits alike."""
+    """SemSegLoss with a loss variant's term on the main and the aux logits alike (class weights as configured)."""
 
-    weights = None  # class weights from the train split's pixel counts, set when the trainer has built its data
-
-    def __init__(self, variant: str):
-        super().__init__()
+    def __init__(self, variant: str, class_weights=None):
+        super().__init__(class_weights=class_weights)
         self.variant = variant
 
-    def term(self, logits, target):
+    def term(self, logits, target, edges=None):
         if self.variant == "ohem":
             return ohem_ce(logits, target)
-        if self.variant == "class-weights":
-            w = torch.as_tensor(self.weights, dtype=torch.float32, device=logits.device)
-            _, loss = _pixel_ce(logits, target, w)
-            valid = target != 255
-            return loss.sum() / (w[target.clamp(max=len(w) - 1)] * valid).sum().clamp(min=1e-6)
-        extra = {"dice": dice_loss, "lovasz": lovasz_softmax, "boundary": boundary_ce}[self.variant]
-        return cross_entropy(logits, target) + extra(logits, target)
-
-    def forward(self, preds, batch):
-        logits, aux = preds if isinstance(preds, (tuple, list)) else (preds, None)
-        target = batch["semseg_mask"].to(logits.device).long()
-        seg = self.term(logits, target)
-        aux_loss = self.term(aux, target) if aux is not None else torch.zeros_like(seg)
-        total = seg + self.aux_weight * aux_loss
-        return total * target.shape[0], {"seg_loss": seg.detach(), "aux_loss": aux_loss.detach()}
+        w = None if self.class_weights is None else self.class_weights.to(logits.device)
+        extra = {"dice": dice_loss, "lovasz": lovasz_softmax}[self.variant]
+        return cross_entropy(logits, target, weight=w) + extra(logits, target)
 
 
-LOSSES = ("ohem", "dice", "lovasz", "class-weights", "boundary")
+# Loss variants the package has as options are plain training arguments
+LOSS_ARGS = {"class-weights": {"cls_pw": 1.0}, "boundary": {"boundary": 1.0}}
+LOSSES = ("ohem", "dice", "lovasz")
 
 # -------------------------------------------------------------------------------------------------------- decoders
 
@@ -221,8 +197,8 @@ HEADS = {"no-detail": NoDetail, "p3-only": P3Only, "learned-up": LearnedUp, "con
 
 
 DECODERS = tuple(HEADS)
-SCHEDULES = {"lr0=0.004": {"lr0": 0.004}, "lr0=0.001": {"lr0": 0.001}}
-VARIANTS = ("baseline", *DECODERS, *LOSSES, *SCHEDULES)
+ARGS = {**LOSS_ARGS, "class-weights+boundary": {"cls_pw": 1.0, "boundary": 1.0}, "lr0=0.004": {"lr0": 0.004}}
+VARIANTS = ("baseline", *DECODERS, *LOSSES, *ARGS)
 
 # ------------------------------------------------------------------------------------------------------- one run
 
@@ -237,10 +213,10 @@ def apply_variant(variant: str) -> dict:
         cls = model_module.SemSegModel
 
         def init_criterion(self):
-            return AblationLoss(variant)
+            return AblationLoss(variant, getattr(self, "class_weights", None))
 
         cls.init_criterion = init_criterion
-    return SCHEDULES.get(variant, {})
+    return ARGS.get(variant, {})
 
 
 def onnx_latency(variant: str, runs: int = 20) -> tuple[int, float, float]:
@@ -277,6 +253,18 @@ def onnx_latency(variant: str, runs: int = 20) -> tuple[int, float, float]:
     return params, float(np.median(times[variant])), float(np.median(times["current"]))
 
 
+def parse_args(text: str) -> dict:
+    """'cls_pw=0,boundary=0' -> {'cls_pw': 0.0, 'boundary': 0.0} (numbers where they parse)."""
+    out = {}
+    for item in filter(None, text.split(",")):
+        k, v = item.split("=", 1)
+        try:
+            out[k] = float(v)
+        except ValueError:
+            out[k] = v
+    return out
+
+
 def run_one(args) -> None:
     """Child process: train + evaluate one variant on one dataset, print a JSON line."""
     from ultralytics import YOLO
@@ -288,17 +276,12 @@ def run_one(args) -> None:
         out["params"], out["ms"], out["ms_current"] = onnx_latency(args.variant)
     extra = apply_variant(args.variant)
 
-    def set_weights(trainer):
-        counts = np.sum([x["counts"] for x in trainer.train_loader.dataset.labels], 0)
-        AblationLoss.weights = class_weights(counts)
-
     model = YOLO(OURS)
-    model.add_callback("on_pretrain_routine_end", set_weights)
-    name = f"{Path(args.data).parent.name}-{args.variant}-s{args.seed}"
+    name = f"{Path(args.data).parent.name}-{args.variant}-s{args.seed}-{args.base.replace(',', '_') or 'defaults'}"
     t = time.time()
     model.train(data=args.data, epochs=args.epochs, imgsz=args.imgsz, batch=args.batch, seed=args.seed,
                 deterministic=False, project=str(args.out), name=name, exist_ok=True, plots=False, verbose=False,
-                workers=0, **extra)  # fmt: skip
+                workers=0, **{**parse_args(args.base), **extra})  # fmt: skip
     out["train_s"] = time.time() - t
     out["mIoU"] = evaluate(Path(args.out) / name / "weights" / "best.pt", args.data, args.imgsz)
     print("ABLATION " + json.dumps(out), flush=True)
@@ -311,6 +294,7 @@ def main() -> None:
     p.add_argument("--imgsz", type=int, default=256)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--seeds", default="0")
+    p.add_argument("--base", default="", help="training arguments of every run, e.g. 'cls_pw=0,boundary=0'")
     p.add_argument("--out", default=str(Path(tempfile.gettempdir()) / "semseg-ablations"))
     p.add_argument("--variant", help=argparse.SUPPRESS)  # child process
     p.add_argument("--data", help=argparse.SUPPRESS)
@@ -330,7 +314,7 @@ def main() -> None:
         "blobs": str(make_blobs(args.out / "blobs-data")),
     }
     common = ["--epochs", str(args.epochs), "--imgsz", str(args.imgsz), "--batch", str(args.batch), "--out",
-              str(args.out)]  # fmt: skip
+              str(args.out), "--base", args.base]  # fmt: skip
     results = {}
     for variant in args.variants.split(","):
         assert variant in VARIANTS, f"unknown variant '{variant}', choose from {VARIANTS}"
@@ -349,7 +333,8 @@ def main() -> None:
                 print(f"{variant:>14} {dname:>18} seed {seed}: mIoU {res['mIoU']:.1f} ({res['train_s']:.0f} s)",
                       flush=True)  # fmt: skip
 
-    print(f"\nepochs={args.epochs} imgsz={args.imgsz} batch={args.batch} seeds={args.seeds}; mIoU (%) by our validator")
+    base = f", base {args.base}" if args.base else ""
+    print(f"\nepochs={args.epochs} imgsz={args.imgsz} batch={args.batch} seeds={args.seeds}{base}; mIoU (%)")
     print("| variant | streets mIoU | blobs mIoU | mean | params | ORT ms 512x1024 (current head) |")
     print("| --- | --- | --- | --- | --- | --- |")
     for variant, r in results.items():

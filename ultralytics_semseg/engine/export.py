@@ -35,6 +35,8 @@ def on_export_start(exporter) -> None:
         LOGGER.warning(f"TensorRT < 10 has no uint8 outputs: exporting export_output=classmap_int32 instead of {mode}")
         mode = "classmap_int32"
     head.export_output = mode
+    # ONNX Runtime's CPU kernels are fastest on NHWC; formats converted from ONNX (TensorRT, TF) get the plain graph
+    head.nhwc_tail = exporter.args.format == "onnx"
     exporter.metadata.update(
         {
             "semseg_output": mode,

@@ -100,6 +100,7 @@ class SemSegHead(nn.Module):
 
     export = False  # emit the export outputs (set while tracing anyway)
     export_output = "classmap"  # one of EXPORT_OUTPUTS
+    nhwc_tail = True  # ONNX class maps via an NHWC Resize (format=onnx only; TensorRT/TF conversions keep NCHW)
     out_stride = 4
 
     def __init__(self, nc: int, ch: list[int], c: int = 64, aux: bool = True):
@@ -136,7 +137,7 @@ class SemSegHead(nn.Module):
             return logits
         if mode == "logits":
             return F.interpolate(logits, scale_factor=self.out_stride, mode="bilinear", align_corners=False)
-        if torch.onnx.is_in_onnx_export():  # classes last: NHWC Resize + ArgMax over the last axis
+        if self.nhwc_tail and torch.onnx.is_in_onnx_export():  # classes last: NHWC Resize + last-axis ArgMax
             logits, dim = _UpsampleNHWC.apply(logits, self.out_stride), -1
         else:
             logits, dim = upsample_logits(logits, scale_factor=self.out_stride), 1
