@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -20,6 +22,18 @@ def test_train_outputs(trained_run):
     assert ckpt["train_args"]["mosaic"] == 0.0  # task defaults, not detection ones
     assert type(ckpt["model"] if ckpt["model"] is not None else ckpt["ema"]).__name__ == "SemSegModel"
     assert (trained_run / "labels.jpg").is_file() and (trained_run / "val_batch0.jpg").is_file()
+
+
+def test_class_weights_come_from_train_pixel_counts(trained_run, toy_data):
+    """Default cls_pw=1: ENet weights of the train masks' pixel shares (counted here from the PNGs), mean 1."""
+    masks = sorted((Path(toy_data["path"]) / "masks" / "train").glob("*.png"))
+    pixels = np.concatenate([cv2.imread(str(m), cv2.IMREAD_UNCHANGED).ravel() for m in masks])
+    counts = np.bincount(pixels, minlength=256)[: toy_data["nc"]]
+    expected = 1 / np.log(1.02 + counts / counts.sum())
+    ckpt = torch.load(trained_run / "weights" / "last.pt", weights_only=False)
+    model = ckpt["model"] if ckpt["model"] is not None else ckpt["ema"]
+    assert np.allclose(model.class_weights.cpu().numpy(), expected / expected.mean(), rtol=1e-5)
+    assert ckpt["train_args"]["cls_pw"] == 1.0
 
 
 def test_val_remembers_dataset(trained_run, root):

@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from ultralytics_semseg.nn.loss import SemSegLoss, boundary_region, cross_entropy
+from ultralytics_semseg.nn.loss import SemSegLoss, cross_entropy
 
 
 def _batch(seed: int = 0, nc: int = 5, ignore_share: float = 0.2):
@@ -44,23 +44,3 @@ def test_class_weights_reach_main_and_aux_terms():
     assert torch.allclose(witems["aux_loss"], expected, atol=1e-6)
     assert torch.allclose(weighted, 1.5 * expected * 2, atol=1e-5)  # (seg + 0.5 aux) * batch size
     assert not torch.allclose(plain, weighted)
-
-
-def test_boundary_region_marks_pixels_near_label_changes():
-    target = torch.zeros(1, 12, 16, dtype=torch.long)
-    target[:, :, 8:] = 1
-    target[:, 10:, :] = 255  # ignore rows: their border counts as a boundary too
-    edges = boundary_region(target, width=2)[0]
-    assert edges[:8, 6:10].all() and not edges[:8, :6].any() and not edges[:8, 10:].any()
-    assert edges[8:12].all()
-
-
-def test_boundary_term_is_the_mean_ce_over_boundary_pixels():
-    logits, target = _batch(2, ignore_share=0.0)
-    target[:, :, :8], target[:, :, 8:] = 0, 3
-    edges = boundary_region(target)
-    per_pixel = F.cross_entropy(logits, target, reduction="none")
-    assert torch.allclose(cross_entropy(logits, target, region=edges), per_pixel[edges].mean(), atol=1e-6)
-    _, plain = SemSegLoss()((logits, None), {"semseg_mask": target})
-    _, items = SemSegLoss(boundary=0.5)((logits, None), {"semseg_mask": target})
-    assert torch.allclose(items["seg_loss"], plain["seg_loss"] + 0.5 * per_pixel[edges].mean(), atol=1e-6)

@@ -14,46 +14,34 @@ def cross_entropy(
     target: torch.Tensor,
     ignore_index: int = IGNORE_INDEX,
     weight: torch.Tensor | None = None,
-    region: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Mean pixel cross-entropy over non-ignored pixels; logits are upsampled to the target size first.
 
-    With class `weight`s the mean is weighted (divided by the summed weights of the pixels, like PyTorch's weighted
-    mean). A boolean `region` (B, H, W) restricts the mean to those pixels. No pixel to average gives 0, not NaN.
+    With class `weight`s the mean is weighted (divided by the summed weights of the valid pixels, like PyTorch's
+    weighted mean). An all-ignore batch gives 0 instead of NaN.
     """
     if logits.shape[2:] != target.shape[1:]:
         logits = F.interpolate(logits, size=target.shape[1:], mode="bilinear", align_corners=False)
     loss = F.cross_entropy(logits.float(), target, weight=weight, ignore_index=ignore_index, reduction="none")
     pixels = target != ignore_index
-    if region is not None:
-        pixels = pixels & region
     w = pixels.float() if weight is None else weight[target.clamp(max=len(weight) - 1)] * pixels
     return (loss * pixels).sum() / w.sum().clamp(min=1e-6)
 
 
-def boundary_region(target: torch.Tensor, width: int = 2) -> torch.Tensor:
-    """Pixels within `width` px of a change of label in `target` (B, H, W), ignore borders included."""
-    t = target[:, None].float()
-    k = 2 * width + 1
-    return (F.max_pool2d(t, k, 1, width) != -F.max_pool2d(-t, k, 1, width))[:, 0]
-
-
 class SemSegLoss(nn.Module):
-    """Cross-entropy (ignore 255) with an optional boundary-aware term, on the main and the auxiliary logits.
+    """Cross-entropy (ignore 255, optionally class-weighted) on the main logits plus a weighted auxiliary one.
 
-    Per logits: `CE + boundary * CE over the pixels within 2 px of a label boundary`; the total is
-    `main + aux_weight * aux`. Returns `(loss * batch_size, {"seg_loss", "aux_loss"})`, the convention of
-    Ultralytics' trainers.
+    The total is `CE(main) + aux_weight * CE(aux)`. Returns `(loss * batch_size, {"seg_loss", "aux_loss"})`, the
+    convention of Ultralytics' trainers.
 
     Args:
         aux_weight (float): Weight of the auxiliary head's loss (training only).
         ignore_index (int): Label value excluded from the loss.
-        class_weights (torch.Tensor | None): Per-class weights of every cross-entropy (the trainer derives them
+        class_weights (torch.Tensor | None): Per-class weights of both cross-entropies (the trainer derives them
             from the train split's pixel counts, see `SemSegTrainer.set_class_weights`).
-        boundary (float): Gain of the boundary-aware term (0 = off).
 
     Examples:
-        >>> crit = SemSegLoss(boundary=1.0)
+        >>> crit = SemSegLoss()
         >>> logits = torch.zeros(2, 3, 8, 8, requires_grad=True)
         >>> loss, items = crit((logits, None), {"semseg_mask": torch.zeros(2, 32, 32, dtype=torch.uint8)})
         >>> sorted(items)
@@ -65,27 +53,17 @@ class SemSegLoss(nn.Module):
         aux_weight: float = 0.4,
         ignore_index: int = IGNORE_INDEX,
         class_weights: torch.Tensor | None = None,
-        boundary: float = 0.0,
     ):
         super().__init__()
         self.aux_weight = aux_weight
         self.ignore_index = ignore_index
         self.class_weights = None if class_weights is None else torch.as_tensor(class_weights, dtype=torch.float32)
-        self.boundary = boundary
-
-    def term(self, logits: torch.Tensor, target: torch.Tensor, edges: torch.Tensor | None) -> torch.Tensor:
-        """CE of one set of logits, plus the boundary-aware CE where `edges` is given."""
-        w = None if self.class_weights is None else self.class_weights.to(logits.device)
-        loss = cross_entropy(logits, target, self.ignore_index, w)
-        if edges is not None:
-            loss = loss + self.boundary * cross_entropy(logits, target, self.ignore_index, w, region=edges)
-        return loss
 
     def forward(self, preds, batch: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         logits, aux = preds if isinstance(preds, (tuple, list)) else (preds, None)
         target = batch["semseg_mask"].to(logits.device).long()
-        edges = boundary_region(target) if self.boundary else None
-        seg = self.term(logits, target, edges)
-        aux_loss = self.term(aux, target, edges) if aux is not None else torch.zeros_like(seg)
+        w = None if self.class_weights is None else self.class_weights.to(logits.device)
+        seg = cross_entropy(logits, target, self.ignore_index, w)
+        aux_loss = cross_entropy(aux, target, self.ignore_index, w) if aux is not None else torch.zeros_like(seg)
         total = seg + self.aux_weight * aux_loss
         return total * target.shape[0], {"seg_loss": seg.detach(), "aux_loss": aux_loss.detach()}

@@ -182,14 +182,9 @@ class SemSegModel(BaseModel):
 
     def init_criterion(self) -> SemSegLoss:
         """Cross-entropy with ignore 255 plus the auxiliary loss (weight from the YAML key `aux_weight`), weighted by
-        `class_weights` when the trainer has set them (`cls_pw > 0`), with the boundary term's gain `boundary`."""
-        args = getattr(self, "args", None)  # the trainer's namespace; a dict in loaded checkpoints
-        boundary = args.get("boundary") if isinstance(args, dict) else getattr(args, "boundary", None)
-        return SemSegLoss(
-            aux_weight=self.yaml.get("aux_weight", 0.4),
-            class_weights=getattr(self, "class_weights", None),
-            boundary=float(boundary or 0.0),
-        )
+        `class_weights` when the trainer has set them (`cls_pw > 0`)."""
+        weights = getattr(self, "class_weights", None)
+        return SemSegLoss(aux_weight=self.yaml.get("aux_weight", 0.4), class_weights=weights)
 
 
 def _allow_safe_load() -> None:
