@@ -12,7 +12,7 @@ quirks. Latency is measured at 512x1024, 2 threads, batch 1, both models alterna
 runs after warm-up: PyTorch (forward + upsampling to the input size + argmax) and ONNX Runtime (each model's default
 export, a uint8 class map). The script
 also measures the machine's float32 matrix-multiply peak and reports the achieved GFLOP/s of our forward against it.
-The whole comparison takes about 22 minutes on a 2-core CPU with the defaults (15 without the third run).
+The whole comparison takes about 17 minutes on a 2-core CPU with the defaults (13 without the third run).
 """
 
 from __future__ import annotations
