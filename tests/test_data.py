@@ -140,3 +140,17 @@ def test_transforms_keep_image_and_mask_aligned(axis):
     assert (mask_boxed[:, :left] == 255).all() and (boxed[:, :left] == 114).all()
     inner = mask_boxed[:, left : left + round(w * gw)]
     assert np.abs(boxed[:, left : left + inner.shape[1], 0].astype(int) - inner).max() <= 6
+
+
+def test_validation_batches_use_the_predictor_letterbox(toy_data):
+    """Train-time validation (rect=False, Ultralytics' default) pads like `predict`, not to an imgsz square."""
+    from ultralytics.data.build import build_dataloader
+
+    from ultralytics_semseg.data.build import build_semseg_dataset
+
+    args = _args(imgsz=256, rect=False)
+    dataset = build_semseg_dataset(args, toy_data["val"], 8, toy_data, mode="val")
+    batch = next(iter(build_dataloader(dataset, 8, 0, shuffle=False, rank=-1)))
+    img = cv2.imread(dataset.im_files[0])
+    expected = letterbox(img, 256, 32, auto=True)[0].shape[:2]  # what the predictor feeds the model
+    assert tuple(batch["img"].shape[2:]) == expected == (128, 256)
