@@ -144,13 +144,13 @@ def test_transforms_keep_image_and_mask_aligned(axis):
 
 def test_validation_batches_use_the_predictor_letterbox(toy_data):
     """Train-time validation (rect=False, Ultralytics' default) pads like `predict`, not to an imgsz square."""
-    from ultralytics.data.build import build_dataloader
+    from ultralytics_semseg.models.train import SemSegTrainer
 
-    from ultralytics_semseg.data.build import build_semseg_dataset
-
-    args = _args(imgsz=256, rect=False)
-    dataset = build_semseg_dataset(args, toy_data["val"], 8, toy_data, mode="val")
-    batch = next(iter(build_dataloader(dataset, 8, 0, shuffle=False, rank=-1)))
+    overrides = {"model": "yolo11n-semseg.yaml", "data": "synthetic-streets.yaml", "imgsz": 256, "rect": False}
+    trainer = SemSegTrainer(overrides=overrides)
+    trainer.data = toy_data
+    loader = trainer.get_dataloader(toy_data["val"], 8, rank=-1, mode="val")
+    dataset, batch = loader.dataset, next(iter(loader))
     img = cv2.imread(dataset.im_files[0])
     expected = letterbox(img, 256, 32, auto=True)[0].shape[:2]  # what the predictor feeds the model
     assert tuple(batch["img"].shape[2:]) == expected == (128, 256)

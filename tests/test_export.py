@@ -116,6 +116,8 @@ def test_output_contract(weights, sources):
 
 
 def test_onnx_example_runs_without_torch(weights, sources, tmp_path):
+    from ultralytics import YOLO
+
     f = _export(weights, "onnx", "imgsz=128,256")
     example = Path(__file__).parents[1] / "examples" / "onnx_inference.py"
     blocker = "import sys, runpy; sys.modules['torch'] = None; sys.modules['ultralytics'] = None; "
@@ -123,8 +125,9 @@ def test_onnx_example_runs_without_torch(weights, sources, tmp_path):
     code += f"runpy.run_path({str(example)!r}, run_name='__main__')"
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
-    assert "road" in p.stdout
     ref = _maps(str(weights), sources["rect"], 256)
+    names = YOLO(str(weights)).names
+    assert names[int(np.bincount(ref[0].ravel()).argmax())] in p.stdout.splitlines()[0]  # names from the metadata
     for img, r in zip(sources["rect"], ref):
         got = cv2.imread(str(tmp_path / (Path(img).stem + ".png")), cv2.IMREAD_UNCHANGED)
         assert got.shape == r.shape and (got == r).mean() >= 0.999

@@ -124,12 +124,13 @@ def _polygon_background(d: dict[str, Any], name: str) -> int:
     return len(names) - 1
 
 
-def build_semseg_dataset(cfg, img_path: str, batch: int, data: dict, mode: str = "train", stride: int = 32):
+def build_semseg_dataset(
+    cfg, img_path: str, batch: int, data: dict, mode: str = "train", stride: int = 32, rect: bool | None = None
+):
     """Build a `SemSegDataset` from trainer/validator args.
 
-    Validation always uses rectangular batches, i.e. the predictor's minimal letterbox: with Ultralytics' `rect=False`
-    training default, the trainer's validation padded every image to an `imgsz` square and scored lower (0.704 vs
-    0.721 mIoU for the same best.pt on the synthetic streets) than `yolo semseg val` and `predict` on the same model.
+    Validation uses rectangular batches (the predictor's minimal letterbox) when `rect` (default `cfg.rect`) is set;
+    without it every image is letterboxed to `imgsz`, which static exported models need.
     """
     train = mode == "train"
     return SemSegDataset(
@@ -139,7 +140,7 @@ def build_semseg_dataset(cfg, img_path: str, batch: int, data: dict, mode: str =
         cache=(cfg.cache or None) if train else None,
         augment=train,
         hyp=cfg,
-        rect=not train,
+        rect=bool(cfg.rect if rect is None else rect) and not train,
         batch_size=batch,
         stride=int(stride),
         pad=0.0,
