@@ -34,7 +34,7 @@ from torch import nn
 os.environ.setdefault("YOLO_OFFLINE", "true")
 from ultralytics.nn.modules import Conv  # noqa: E402
 
-from ultralytics_semseg.nn.head import SemSegHead, _resize  # noqa: E402
+from ultralytics_semseg.nn.head import SemSegHead  # noqa: E402
 from ultralytics_semseg.nn.loss import SemSegLoss, cross_entropy  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -130,27 +130,15 @@ class NoDetail(SemSegHead):
         super().__init__(nc, ch, c, aux)
         del self.detail, self.refine
 
-    def forward(self, x):
-        p2, p3, p4, p5 = x
-        y = self.lateral[0](p3)
-        for lateral, p in zip(self.lateral[1:], (p4, p5)):
-            y = y + _resize(lateral(p), y.shape[2:])
-        logits = self.classifier(self.fuse(y))
-        if self.training:
-            return logits, (self.aux(p4) if self.aux is not None else None)
-        return self.export_outputs(logits) if self.exporting else logits
+    def decode(self, x):
+        return self.classifier(self.fuse(self.fuse_levels(*x[1:])))
 
 
 class P3Only(SemSegHead):
     """No multi-level fusion: P3 alone feeds the decoder (P4/P5 context only through the neck)."""
 
-    def forward(self, x):
-        p2, p3, p4, p5 = x
-        y = _resize(self.fuse(self.lateral[0](p3)), p2.shape[2:])
-        logits = self.classifier(self.refine(torch.cat((y, self.detail(p2)), 1)))
-        if self.training:
-            return logits, (self.aux(p4) if self.aux is not None else None)
-        return self.export_outputs(logits) if self.exporting else logits
+    def fuse_levels(self, p3, p4, p5):
+        return self.lateral[0](p3)
 
 
 class LearnedUp(SemSegHead):
@@ -160,16 +148,10 @@ class LearnedUp(SemSegHead):
         super().__init__(nc, ch, c, aux)
         self.up = nn.ConvTranspose2d(c, c, 2, 2, groups=c)
 
-    def forward(self, x):
-        p2, p3, p4, p5 = x
-        y = self.lateral[0](p3)
-        for lateral, p in zip(self.lateral[1:], (p4, p5)):
-            y = y + _resize(lateral(p), y.shape[2:])
-        y = self.up(self.fuse(y))[..., : p2.shape[2], : p2.shape[3]]
-        logits = self.classifier(self.refine(torch.cat((y, self.detail(p2)), 1)))
-        if self.training:
-            return logits, (self.aux(p4) if self.aux is not None else None)
-        return self.export_outputs(logits) if self.exporting else logits
+    def decode(self, x):
+        p2 = x[0]
+        y = self.up(self.fuse(self.fuse_levels(*x[1:])))[..., : p2.shape[2], : p2.shape[3]]
+        return self.classifier(self.refine(torch.cat((y, self.detail(p2)), 1)))
 
 
 class Context(SemSegHead):
@@ -179,16 +161,8 @@ class Context(SemSegHead):
         super().__init__(nc, ch, c, aux)
         self.context = Conv(ch[3], c, 1)
 
-    def forward(self, x):
-        p2, p3, p4, p5 = x
-        y = self.lateral[0](p3) + self.context(F.adaptive_avg_pool2d(p5, 1))
-        for lateral, p in zip(self.lateral[1:], (p4, p5)):
-            y = y + _resize(lateral(p), y.shape[2:])
-        y = _resize(self.fuse(y), p2.shape[2:])
-        logits = self.classifier(self.refine(torch.cat((y, self.detail(p2)), 1)))
-        if self.training:
-            return logits, (self.aux(p4) if self.aux is not None else None)
-        return self.export_outputs(logits) if self.exporting else logits
+    def fuse_levels(self, p3, p4, p5):
+        return super().fuse_levels(p3, p4, p5) + self.context(F.adaptive_avg_pool2d(p5, 1))
 
 
 class NoRefineDW(SemSegHead):

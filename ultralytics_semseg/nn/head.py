@@ -115,15 +115,23 @@ class SemSegHead(nn.Module):
         self.classifier = nn.Conv2d(c, nc, 1)
         self.aux = SemSegAuxHead(ch[2], c, nc) if aux else None
 
-    def forward(self, x: list[torch.Tensor]):
-        p2, p3, p4, p5 = x
+    def fuse_levels(self, p3: torch.Tensor, p4: torch.Tensor, p5: torch.Tensor) -> torch.Tensor:
+        """Sum of the projected P3-P5 features at stride 8 (before the mixing block)."""
         y = self.lateral[0](p3)
         for lateral, p in zip(self.lateral[1:], (p4, p5)):
             y = y + _resize(lateral(p), y.shape[2:])
-        y = _resize(self.fuse(y), p2.shape[2:])
-        logits = self.classifier(self.refine(torch.cat((y, self.detail(p2)), 1)))
+        return y
+
+    def decode(self, x: list[torch.Tensor]) -> torch.Tensor:
+        """Logits at stride 4 from (P2, P3, P4, P5)."""
+        p2, p3, p4, p5 = x
+        y = _resize(self.fuse(self.fuse_levels(p3, p4, p5)), p2.shape[2:])
+        return self.classifier(self.refine(torch.cat((y, self.detail(p2)), 1)))
+
+    def forward(self, x: list[torch.Tensor]):
+        logits = self.decode(x)
         if self.training:
-            return logits, (self.aux(p4) if self.aux is not None else None)
+            return logits, (self.aux(x[2]) if self.aux is not None else None)
         return self.export_outputs(logits) if self.exporting else logits
 
     @property
