@@ -79,7 +79,7 @@ def test_bad_pairs_are_named_and_skipped(tmp_path, caplog):
     assert "badid.png: class ids [7]" in text
     assert "nomask.jpg: mask not found" in text
     assert "rgb.png: mask is a RGB colour image" in text
-    assert "corrupt.jpg: image is corrupt" in text
+    assert "corrupt.jpg: not a readable image" in text
     assert (tmp_path / "masks" / "train.semseg.cache").is_file()
 
 

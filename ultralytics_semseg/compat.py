@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import re
+from collections.abc import Callable
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
@@ -39,3 +43,51 @@ def openvino_fp32(autobackend, weights) -> None:
     xml = w if w.is_file() else next(w.glob("*.xml"))
     backend.compile_model = partial(compile_model.func, device_name=kw.get("device_name", "CPU"), config=config)
     backend.ov_compiled_model = backend.compile_model(core.read_model(model=str(xml), weights=xml.with_suffix(".bin")))
+
+
+@contextmanager
+def predict_label_summary(logger: logging.Logger, describe: Callable[[], str]):
+    """Within the block, replace the label count of Ultralytics' closing predict line with `describe()`.
+
+    `BasePredictor.stream_inference` ends with 'Results saved to <dir>\\nN labels saved to <dir>/labels', where N counts
+    `labels/*.txt`; the semseg task writes PNG class maps there instead, so N would always read 0. The wording is
+    matched as 8.3 and 8.4 releases print it; `tests/test_reliability.py` fails if a release changes it.
+    """
+    pattern = re.compile(r"\n\d+ labels? saved to .*", re.S)
+
+    class _Relabel(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            msg = record.msg
+            if isinstance(msg, str) and msg.startswith("Results saved to") and pattern.search(msg):
+                record.msg = pattern.sub(lambda _: "\n" + describe(), msg)
+            return True
+
+    f = _Relabel()
+    logger.addFilter(f)
+    try:
+        yield
+    finally:
+        logger.removeFilter(f)
+
+
+def loader_batch_sampler(loader):
+    """The torch `BatchSampler` of an Ultralytics training loader, whose `.sampler` yields the sample indices.
+
+    8.x releases wrap it in `InfiniteDataLoader`'s `_RepeatSampler` (`loader.batch_sampler.sampler`); a plain torch
+    `DataLoader` holds it directly.
+
+    Raises:
+        RuntimeError: If a release builds its loaders another way, naming what it found.
+    """
+    from torch.utils.data import BatchSampler
+
+    bs = loader.batch_sampler
+    if not isinstance(bs, BatchSampler):
+        bs = getattr(bs, "sampler", None)
+    if not isinstance(bs, BatchSampler):
+        raise RuntimeError(
+            f"ultralytics_semseg.compat.loader_batch_sampler: {type(loader).__name__}.batch_sampler is "
+            f"{type(loader.batch_sampler).__name__}, without a torch BatchSampler at .sampler; this Ultralytics "
+            "release builds its loaders differently, update compat.py"
+        )
+    return bs

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ultralytics.data.utils import check_det_dataset
+from ultralytics.utils import LOGGER
 
 from ultralytics_semseg.cfg import resolve_data_yaml
 from ultralytics_semseg.data.dataset import SemSegDataset
@@ -122,6 +123,67 @@ def _polygon_background(d: dict[str, Any], name: str) -> int:
     names[len(names)] = bg  # a new last class: the class list of the model trained on this YAML includes it
     d["nc"] = len(names)
     return len(names) - 1
+
+
+def check_model_classes(
+    model_names: dict[int, str] | list[str], data_names: dict[int, str] | list[str], model: str, data: str
+) -> None:
+    """Refuse a model whose classes do not line up with the dataset YAML's, before any image is read.
+
+    Class ids are matched by position, so the lists must agree. What is accepted and what is not:
+
+    - Same names in the same order: fine. A model with one extra last class 'background' that the YAML lacks is
+      fine too: polygon datasets append it (see `check_semseg_keys`).
+    - A different number of classes: an error. Ground-truth ids the model does not have would be dropped from the
+      metrics silently, and model ids the YAML does not have would count as false positives.
+    - The same names in another order: an error; every reordered class would be scored against another one.
+    - The same number of classes with some names edited (e.g. 'car' renamed 'vehicle'): a warning with both lists,
+      then validation goes on, matching ids by position.
+
+    Raises:
+        ValueError: With both class lists side by side and how to fix it.
+
+    Examples:
+        >>> check_model_classes(["road", "car"], {0: "road", 1: "car"}, "best.pt", "data.yaml")  # fine
+        >>> check_model_classes(["road", "car", "sky"], ["road", "car"], "best.pt", "data.yaml")  # doctest: +SKIP
+        ValueError: best.pt has 3 classes but data.yaml has 2; class ids must mean the same in both: ...
+    """
+    m = list(model_names.values()) if isinstance(model_names, dict) else list(model_names)
+    d = list(data_names.values()) if isinstance(data_names, dict) else list(data_names)
+    m, d = [str(x) for x in m], [str(x) for x in d]
+    model, data = str(model), str(data)
+    if m == d or (m[:-1] == d and m[-1].lower() == "background"):
+        return
+    if len(m) != len(d):
+        problem = f"{model} has {len(m)} classes but {data} has {len(d)}; class ids must mean the same in both:"
+    elif sorted(m) == sorted(d):
+        problem = f"{model} and {data} have the same {len(m)} classes in a different order:"
+    else:
+        LOGGER.warning(
+            f"{model} and {data} name some of their {len(m)} classes differently; ids are matched by position:\n"
+            + class_table(m, d, model, data)
+        )
+        return
+    raise ValueError(
+        f"{problem}\n{class_table(m, d, model, data)}\nUse the dataset YAML the model was trained on (its path is "
+        f"in the checkpoint's train_args), or train a model on {data}."
+    )
+
+
+def class_table(model_names: list[str], data_names: list[str], model: str, data: str, limit: int = 20) -> str:
+    """Two class lists side by side, one id a line, ids that differ marked '*' (at most `limit` rows shown)."""
+    n = max(len(model_names), len(data_names))
+    model, data = Path(str(model)).name, Path(str(data)).name
+    width = max([len(model), *map(len, model_names)]) + 2
+    rows = [f"     id  {model:<{width}}{data}"]
+    differ = [i for i in range(n) if model_names[i : i + 1] != data_names[i : i + 1]]
+    for i in range(n) if n <= limit else differ[:limit]:
+        a = model_names[i] if i < len(model_names) else "-"
+        b = data_names[i] if i < len(data_names) else "-"
+        rows.append(f"  {'*' if i in differ else ' '} {i:>3}  {a:<{width}}{b}")
+    if n > limit:
+        rows.append(f"  ({len(differ)} of {n} ids differ" + (f", the first {limit} shown)" if len(differ) > limit else ")"))
+    return "\n".join(rows)
 
 
 def build_semseg_dataset(

@@ -24,8 +24,9 @@ from ultralytics_semseg.data.augment import (
     train_crop_shape,
 )
 from ultralytics_semseg.data.formats import label_format_for, scan_pairs
+from ultralytics_semseg.data.sampler import seeded_rng
 
-CACHE_VERSION = "semseg-1.1"
+CACHE_VERSION = "semseg-1.2"  # 1.2: images are decoded in full by the scan
 GB = 1 << 30
 
 
@@ -181,6 +182,18 @@ class SemSegDataset(BaseDataset):
         hyp.mosaic = 0.0
         self.transforms = self.build_transforms(hyp)
 
+    def __getitem__(self, index: int | tuple[int, int]) -> dict:
+        """Sample `index`; an `(index, seed)` pair (from `SeededEpochSampler`) is augmented with RNGs seeded by `seed`.
+
+        So a training sample's crop, flip and colour jitter depend on its seed alone, not on which process loads it
+        or what it loaded before: runs resume exactly and give the same batches with any number of workers.
+        """
+        if isinstance(index, tuple):
+            index, seed = index
+            with seeded_rng(seed):
+                return super().__getitem__(index)
+        return super().__getitem__(index)
+
     def get_image_and_label(self, index: int) -> dict:
         """Image (resized for training, original for validation) and its class map at the image's size."""
         label = {"im_file": self.labels[index]["im_file"], "mask_file": self.labels[index]["mask_file"]}
@@ -189,6 +202,11 @@ class SemSegDataset(BaseDataset):
             mask = self.load_mask(index, hw)
         else:
             img = imread(label["im_file"], flags=self.cv2_flag)
+            if img is None:  # it decoded when the pairs were scanned (and cached), so it changed since
+                raise FileNotFoundError(
+                    f"{label['im_file']}: image cannot be decoded any more (truncated/corrupt since the pair scan); "
+                    f"restore the file, or delete {self._cache_path()} to rescan and skip it"
+                )
             if img.ndim == 2:
                 img = img[..., None]
             label["ori_shape"] = img.shape[:2]

@@ -24,7 +24,7 @@ from PIL import Image
 from ultralytics.data.utils import img2label_paths
 from ultralytics.utils import NUM_THREADS, TQDM
 
-from ultralytics_semseg.data.utils import IGNORE, apply_lut, build_label_lut, img2mask_paths, read_mask
+from ultralytics_semseg.data.utils import IGNORE, apply_lut, build_label_lut, check_image, img2mask_paths, read_mask
 
 IGNORE_WORDS = {"ignore", "ignore_label"}
 Polygon = tuple[int, np.ndarray]  # (train id, (N, 2) float32 normalised x y)
@@ -237,16 +237,12 @@ def class_counts(mask: np.ndarray, nc: int) -> np.ndarray:
 def verify_pair(args: tuple[str, str, LabelFormat]) -> tuple[dict | None, str]:
     """Check one image/label pair; return (label dict, '') when usable, or (None, reason) naming file and problem.
 
-    The label dict holds the file paths, the image shape (h, w), per-class pixel counts and format extras.
+    The image is decoded in full (`check_image`), so a truncated file is caught here and not mid-epoch. The label
+    dict holds the file paths, the image shape (h, w), per-class pixel counts and format extras. Nothing is written.
     """
     im_file, label_file, fmt = args
     try:
-        with Image.open(im_file) as im:
-            im.verify()
-            w, h = im.size
-    except Exception as e:
-        return None, f"{im_file}: image is corrupt or unreadable ({type(e).__name__}: {e})"
-    try:
+        h, w = check_image(im_file)
         info = fmt.verify(im_file, label_file, (h, w))
     except ValueError as e:
         return None, str(e)

@@ -12,6 +12,17 @@ from PIL import Image
 
 IGNORE = 255
 MASK_SUFFIXES = (".png", ".tif", ".tiff", ".bmp")
+# leading bytes of the image formats OpenCV and Pillow decode, to tell a damaged image from a file that is none at all
+IMAGE_SIGNATURES = {
+    b"\xff\xd8\xff": "JPEG",
+    b"\x89PNG": "PNG",
+    b"BM": "BMP",
+    b"II*\x00": "TIFF",
+    b"MM\x00*": "TIFF",
+    b"GIF8": "GIF",
+    b"RIFF": "WebP",
+    b"\x00\x00\x00\x0cjP  ": "JPEG 2000",
+}
 
 
 def img2mask_paths(im_files: list[str], masks_dir: str = "masks") -> list[str]:
@@ -51,6 +62,56 @@ def read_mask(path: str | Path) -> np.ndarray:
         raise
     except Exception as e:
         raise ValueError(f"unreadable mask ({type(e).__name__}: {e})") from e
+
+
+def image_format(path: str | Path) -> str | None:
+    """The image format named by a file's leading bytes ('JPEG', 'PNG', ...), or None when they name no image format.
+
+    Examples:
+        >>> image_format("bus.jpg")  # doctest: +SKIP
+        'JPEG'
+    """
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if head[4:12] in {b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypavif"}:
+        return "HEIF/AVIF"
+    return next((fmt for sig, fmt in IMAGE_SIGNATURES.items() if head.startswith(sig)), None)
+
+
+def check_image(path: str | Path, flags: int = cv2.IMREAD_COLOR) -> tuple[int, int]:
+    """Decode an image fully with the reader training uses and return its (h, w); never writes to the file.
+
+    A header check (such as PIL's `verify()`) passes a JPEG cut in half by an interrupted copy, which training then
+    cannot read; decoding it here catches it once, before any work.
+
+    Raises:
+        ValueError: Starting with the file name: 'truncated/corrupt' for a file in an image format whose data cannot
+            be decoded, 'not a readable image' for an empty file or one that is in no image format.
+
+    Examples:
+        >>> check_image("images/train/a.jpg")  # doctest: +SKIP
+        (1024, 2048)
+    """
+    from ultralytics.utils import imread
+
+    try:
+        size = os.path.getsize(path)
+        fmt = image_format(path) if size else None
+    except OSError as e:
+        raise ValueError(f"{path}: not a readable image ({type(e).__name__}: {e})") from None
+    if not size:
+        raise ValueError(f"{path}: not a readable image: the file is empty (0 bytes)")
+    im = imread(path, flags)
+    if im is None:
+        if fmt is None:
+            raise ValueError(
+                f"{path}: not a readable image: its {size} bytes are in no image format OpenCV or Pillow decodes"
+            )
+        raise ValueError(
+            f"{path}: truncated/corrupt {fmt} image: the header is valid but the image data cannot be decoded "
+            f"(e.g. an interrupted copy); copy the file again or remove it"
+        )
+    return im.shape[:2]
 
 
 def build_label_lut(nc: int, label_mapping: dict | None = None, ignore_label: int | None = IGNORE) -> np.ndarray:

@@ -6,12 +6,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from ultralytics.data.utils import IMG_FORMATS
 from ultralytics.engine.predictor import BasePredictor
 from ultralytics.utils import DEFAULT_CFG, LOGGER
 
-from ultralytics_semseg.compat import fp16_enabled, openvino_fp32
+from ultralytics_semseg.cfg import resolve_data_yaml
+from ultralytics_semseg.compat import fp16_enabled, openvino_fp32, predict_label_summary
+from ultralytics_semseg.data.build import check_model_classes
 from ultralytics_semseg.data.augment import letterbox
-from ultralytics_semseg.data.utils import IGNORE
+from ultralytics_semseg.data.utils import IGNORE, check_image
 from ultralytics_semseg.engine.results import SemSegResults
 from ultralytics_semseg.nn.head import class_map
 from ultralytics_semseg.nn.model import configure_inference
@@ -42,13 +45,75 @@ class SemSegPredictor(BasePredictor):
         self.args.task = "semseg"
         self._ratio_pads = []
         self._warned = False
+        self._predicted, self._labels_saved = set(), 0
+
+    def stream_inference(self, source=None, model=None, *args, **kwargs):
+        """Ultralytics' inference loop; its closing line counts the class-map PNGs written, then unread images are named.
+
+        Raises:
+            ValueError: If not one source image could be read (each is named, with the reason).
+        """
+        self._predicted, self._labels_saved = set(), 0
+        with predict_label_summary(LOGGER, self._labels_summary):
+            yield from super().stream_inference(source, model, *args, **kwargs)
+        self.report_unreadable()
+
+    def _labels_summary(self) -> str:
+        n = self._labels_saved
+        return f"{n} class-id PNG{'' if n == 1 else 's'} saved to {self.save_dir / 'labels'}"
+
+    def report_unreadable(self) -> None:
+        """Name every source image the loader could not read (Ultralytics only warns 'Image Read Error' on the way).
+
+        Some unreadable images among readable ones give a warning, as training skips bad pairs; when none could be
+        read there is no result at all and it is an error.
+        """
+        files = [f for f in getattr(self.dataset, "files", None) or [] if Path(f).suffix[1:].lower() in IMG_FORMATS]
+        missed = [f for f in files if f not in self._predicted]
+        if not missed:
+            return
+        reasons = []
+        for f in missed:
+            try:
+                check_image(f)
+                reasons.append(f"{f}: could not be read")
+            except ValueError as e:
+                reasons.append(str(e))
+        text = f"{len(missed)} of {len(files)} source images could not be read, no prediction for them:\n" + "\n".join(
+            f"  {r}" for r in reasons
+        )
+        if len(missed) == len(files):
+            raise ValueError(text)
+        LOGGER.warning(text)
 
     def setup_model(self, model, verbose: bool = True) -> None:
         """Load the model, then apply `slide_window` / `tta_scales` (PyTorch models)."""
         super().setup_model(model, verbose)
+        self.check_data_classes()
         configure_inference(getattr(self.model, "model", None), self.args)
         if self.model.format == "openvino" and not fp16_enabled(self.args):
             openvino_fp32(self.model, model or self.args.model)
+
+    def check_data_classes(self) -> None:
+        """With `data=` other than the YAML the model was trained on: its classes must match the model's.
+
+        Raises:
+            FileNotFoundError: If the dataset YAML does not exist.
+            ValueError: If the class lists differ in number or order (see `check_model_classes`).
+        """
+        data = self.args.data
+        trained_on = (getattr(getattr(self.model, "model", None), "args", None) or {}).get("data")
+        if not data or str(data) == str(trained_on):  # Ultralytics carries the training YAML over to predict
+            return
+        from ultralytics.nn.autobackend import check_class_names
+        from ultralytics.utils import YAML
+
+        path = Path(str(resolve_data_yaml(data)))
+        if not path.is_file():
+            raise FileNotFoundError(f"data={data}: dataset YAML not found; pass an existing file, or leave data= out")
+        names = YAML.load(path).get("names")
+        if names:
+            check_model_classes(self.model.names, check_class_names(names), self.args.model or "model", str(path))
 
     def pre_transform(self, im: list[np.ndarray]) -> list[np.ndarray]:
         """The task's shared letterbox (minimal padding for PyTorch and dynamic models, like Ultralytics)."""
@@ -73,6 +138,7 @@ class SemSegPredictor(BasePredictor):
         maps, confs, probs = self._class_maps(preds, img.shape[2:], shapes, ratio_pads)
         if confs[0] is not None and self.args.class_conf is not None:
             maps = [self._threshold(m, c) for m, c in zip(maps, confs)]
+        self._predicted.update(self.batch[0])
         probs = probs if self.args.return_probs else [None] * len(maps)
         confs = confs if self.args.return_conf else [None] * len(maps)
         return [
@@ -120,6 +186,7 @@ class SemSegPredictor(BasePredictor):
     def write_results(self, i: int, p: Path, im: torch.Tensor, s: list[str]) -> str:
         """Ultralytics' logging and saving, plus the class-id PNG in `masks/` when `save=True`."""
         string = super().write_results(i, p, im, s)
+        self._labels_saved += bool(self.args.save_txt)
         if self.args.save and self.dataset.mode == "image":
             self.results[i].save_mask(self.save_dir / "masks" / Path(self.txt_path).name)
         return string

@@ -15,11 +15,39 @@ from ultralytics.utils import DEFAULT_CFG, LOGGER, RANK
 from ultralytics.utils.torch_utils import torch_distributed_zero_first, unwrap_model
 
 from ultralytics_semseg.cfg import load_defaults
-from ultralytics_semseg.compat import trainer_sets_class_weights
+from ultralytics_semseg.compat import loader_batch_sampler, trainer_sets_class_weights
 from ultralytics_semseg.data.build import build_semseg_dataset, check_semseg_dataset
+from ultralytics_semseg.data.sampler import SeededEpochSampler
 from ultralytics_semseg.models.val import SemSegValidator
 from ultralytics_semseg.nn.model import SemSegModel
 from ultralytics_semseg.utils.plotting import plot_class_distribution, plot_pairs
+
+
+RESUME_KEY = "semseg_resume"  # the exact resume state inside ckpt['optimizer'] (see SemSegTrainer.resume_state)
+
+
+def get_rng_states() -> dict:
+    """Python's, NumPy's, torch's CPU and every CUDA device's RNG states, as plain lists and tensors.
+
+    Plain types load under `ULTRALYTICS_SAFE_LOAD=1` too (no NumPy arrays in the checkpoint).
+    """
+    kind, key, pos, has_gauss, gauss = np.random.get_state()
+    return {
+        "python": random.getstate(),
+        "numpy": [kind, torch.from_numpy(key.astype(np.int64)), pos, has_gauss, gauss],
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else [],
+    }
+
+
+def set_rng_states(states: dict) -> None:
+    """Restore the RNG states of `get_rng_states` (CUDA ones only on a machine with as many initialised devices)."""
+    random.setstate(states["python"])
+    kind, key, pos, has_gauss, gauss = states["numpy"]
+    np.random.set_state((kind, key.numpy().astype(np.uint32), pos, has_gauss, gauss))
+    torch.set_rng_state(states["torch"])
+    if states["cuda"] and torch.cuda.is_available() and len(states["cuda"]) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(states["cuda"])
 
 
 class SemSegTrainer(BaseTrainer):
@@ -35,7 +63,11 @@ class SemSegTrainer(BaseTrainer):
     """
 
     def __init__(self, cfg=DEFAULT_CFG, overrides: dict | None = None, _callbacks=None):
-        overrides = {**load_defaults(), **(overrides or {}), "task": "semseg"}
+        overrides = dict(overrides or {})
+        if not overrides.get("resume"):  # a resumed run takes its arguments, task defaults included, from last.pt
+            overrides = {**load_defaults(), **overrides}
+        overrides["task"] = "semseg"
+        self.train_sampler = None
         super().__init__(cfg, overrides, _callbacks)
         if self.device.type == "cpu":
             # Ultralytics keeps one core free for loader workers, but CPU training loads in the main process
@@ -73,7 +105,71 @@ class SemSegTrainer(BaseTrainer):
             dataset = self.build_dataset(dataset_path, mode, batch_size)
         train = mode == "train"
         # drop_last avoids a final 1-image batch, which BatchNorm cannot train on
-        return build_dataloader(dataset, batch_size, self.args.workers, shuffle=train, rank=rank, drop_last=train)
+        loader = build_dataloader(dataset, batch_size, self.args.workers, shuffle=train, rank=rank, drop_last=train)
+        if train:  # order and augmentation fixed by (seed, epoch, position): exact resumes, any number of workers
+            batches = loader_batch_sampler(loader)
+            batches.sampler = self.train_sampler = SeededEpochSampler(batches.sampler, self.args.seed, rank)
+            self.train_sampler.epoch = getattr(self, "epoch", self.start_epoch)  # an OOM rebuild redoes this epoch
+        return loader
+
+    def build_optimizer(self, *args, **kwargs) -> torch.optim.Optimizer:
+        """Ultralytics' optimizer; its state dict also carries this run's exact resume state (`resume_state`)."""
+        optimizer = super().build_optimizer(*args, **kwargs)
+        optimizer.register_state_dict_post_hook(lambda _, state_dict: self.resume_state(state_dict))
+        return optimizer
+
+    def resume_state(self, optimizer_state: dict) -> None:
+        """Add what a resumed run needs to continue exactly as the uninterrupted one to the optimizer's state dict.
+
+        Ultralytics' checkpoints hold the EMA (and SGD momentum) in FP16 and resume the model from the EMA, and do not
+        record the random states. This adds, in FP32: the model's own weights, the EMA's, the optimizer's tensors, plus
+        Python's, NumPy's and torch's RNG states. It rides in `ckpt['optimizer']`, which `strip_optimizer` removes
+        when training ends, so final `last.pt` / `best.pt` files stay as small as Ultralytics makes them.
+        """
+        if RANK not in {-1, 0} or getattr(self, "ema", None) is None:
+            return
+        tensors = {
+            i: {k: v for k, v in s.items() if isinstance(v, torch.Tensor) and v.is_floating_point()}
+            for i, s in optimizer_state["state"].items()
+        }  # Ultralytics halves some of them in the checkpoint (SGD momentum on 8.4, all on 8.3)
+        optimizer_state[RESUME_KEY] = {
+            "epoch": getattr(self, "epoch", -1),
+            "model": unwrap_model(self.model).state_dict(),
+            "ema": self.ema.ema.state_dict(),
+            "optimizer_state": tensors,
+            "rng": get_rng_states(),
+        }
+
+    def resume_training(self, ckpt: dict | None) -> None:
+        """Ultralytics' resume, then the exact weights, optimizer tensors and random states saved by `resume_state`."""
+        super().resume_training(ckpt)
+        if ckpt is None or not self.resume:
+            return
+        if self.train_sampler is not None:
+            self.train_sampler.epoch = self.start_epoch
+        state = (ckpt.get("optimizer") or {}).get(RESUME_KEY)
+        if not state or state.get("epoch") != ckpt.get("epoch"):
+            LOGGER.warning(
+                f"{self.args.model} has no exact resume state (written by another trainer or an older "
+                f"ultralytics-semseg); resuming from its FP16 EMA weights, so the run will differ from an "
+                f"uninterrupted one"
+            )
+            return
+        unwrap_model(self.model).load_state_dict(state["model"])
+        self.ema.ema.load_state_dict(state["ema"])
+        optimizer_state = self.optimizer.state_dict()
+        optimizer_state.pop(RESUME_KEY, None)
+        for i, tensors in state["optimizer_state"].items():
+            optimizer_state["state"][i].update(tensors)
+        self.optimizer.load_state_dict(optimizer_state)
+        set_rng_states(state["rng"])  # last: nothing after this draws random numbers before the first batch
+        LOGGER.info(f"Restored the FP32 model, EMA and optimizer and the random states of epoch {ckpt['epoch'] + 1}")
+
+    def _close_dataloader_mosaic(self) -> None:
+        """Ultralytics' mosaic closing, which restarts the loader's pass: the restarted pass is this epoch's."""
+        super()._close_dataloader_mosaic()
+        if self.train_sampler is not None:
+            self.train_sampler.epoch = self.epoch
 
     def preprocess_batch(self, batch: dict) -> dict:
         batch["img"] = batch["img"].to(self.device, non_blocking=self.device.type == "cuda").float() / 255

@@ -12,7 +12,7 @@ from ultralytics.utils import LOGGER, RANK, colorstr
 
 from ultralytics_semseg.cfg import resolve_data_yaml
 from ultralytics_semseg.compat import fp16_enabled, openvino_fp32
-from ultralytics_semseg.data.build import build_semseg_dataset, check_semseg_keys
+from ultralytics_semseg.data.build import build_semseg_dataset, check_model_classes, check_semseg_keys
 from ultralytics_semseg.data.utils import inverse_label_lut
 from ultralytics_semseg.nn.model import configure_inference
 from ultralytics_semseg.utils.metrics import SemSegMetrics
@@ -47,6 +47,8 @@ class SemSegValidator(BaseValidator):
 
     def get_dataloader(self, dataset_path: str, batch_size: int):
         check_semseg_keys(self.data)
+        if not self.training:  # before any image is read: a model of other classes would give a wrong mIoU
+            check_model_classes(self.names, self.data["names"], self.args.model, self.data.get("yaml_file", self.args.data))
         dataset = build_semseg_dataset(self.args, dataset_path, batch_size, self.data, mode="val", stride=self.stride)
         return build_dataloader(dataset, batch_size, self.args.workers, shuffle=False, rank=-1)
 
