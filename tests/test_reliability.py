@@ -102,10 +102,11 @@ def test_random_bytes_jpeg_is_not_a_readable_image(tmp_path, tiny):
     assert hashes(tmp_path / "toy", yaml) == before
 
 
-def test_check_reports_what_training_skips_in_the_same_words(tmp_path, caplog):
+def test_check_reports_what_training_skips_in_the_same_words(tmp_path):
     """`python -m ultralytics_semseg.data.check` and the dataset training builds share one verification."""
     import cv2
     import numpy as np
+    from ultralytics.utils import LOGGER
 
     from ultralytics_semseg.data.build import check_semseg_dataset
     from ultralytics_semseg.data.check import check_dataset
@@ -119,9 +120,15 @@ def test_check_reports_what_training_skips_in_the_same_words(tmp_path, caplog):
     cv2.imwrite(str(toy / "masks" / "train" / "toy_00003.png"), np.full((64, 128), 9, np.uint8))
     cv2.imwrite(str(toy / "masks" / "train" / "toy_00004.png"), np.zeros((60, 128), np.uint8))
     data = check_semseg_dataset(yaml)
-    with caplog.at_level(logging.WARNING, logger="ultralytics"):
+    records = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = records.append
+    LOGGER.addHandler(handler)
+    try:
         SemSegDataset(data["train"], data=data, imgsz=64, augment=False, hyp=_args())
-    skipped = {r.getMessage().split("Skipping ", 1)[1] for r in caplog.records if "Skipping " in r.getMessage()}
+    finally:
+        LOGGER.removeHandler(handler)
+    skipped = {r.getMessage().split("Skipping ", 1)[1] for r in records if "Skipping " in r.getMessage()}
     (report,) = check_dataset(yaml, splits=("train",))
     assert len(skipped) == 5 and skipped == set(report.errors)
     assert any("the file is empty (0 bytes)" in m for m in skipped)
@@ -133,6 +140,45 @@ def _args(**kw):
     from ultralytics_semseg.cfg import load_defaults
 
     return get_cfg(overrides={**load_defaults(), "imgsz": 64, **kw})
+
+
+def test_bad_masks_are_named_by_val_and_check(tmp_path, tiny):
+    """What already worked before issue 11 stays so: each bad mask is named with its problem, the pair skipped."""
+    import cv2
+    import numpy as np
+
+    yaml = make_dataset(tmp_path, n_val=6)
+    masks = tmp_path / "toy" / "masks" / "val"
+    cut_in_half(masks / "toy_00000.png")
+    cv2.imwrite(str(masks / "toy_00001.png"), np.zeros((60, 128), np.uint8))
+    cv2.imwrite(str(masks / "toy_00002.png"), np.full((64, 128), 9, np.uint8))
+    (masks / "toy_00003.png").unlink()
+    cv2.imwrite(str(masks / "toy_00004.png"), np.zeros((64, 128, 3), np.uint8))
+    before = hashes(tmp_path / "toy", yaml)
+    problems = [
+        f"{masks / 'toy_00000.png'}: unreadable mask",
+        f"{masks / 'toy_00001.png'}: mask size 128x60 differs from image size 128x64",
+        f"{masks / 'toy_00002.png'}: class ids [9] are not dataset classes 0..7 nor 255 (ignore)",
+        f"toy_00003.jpg: mask not found at {masks / 'toy_00003.png'}",
+        f"{masks / 'toy_00004.png'}: mask is a RGB colour image, expected single-channel class ids",
+    ]
+    p = run_cli("semseg", "val", f"model={tiny[1]}", f"data={yaml}", f"project={tmp_path}", "name=v", "plots=False")
+    out = p.stdout + p.stderr
+    assert all(x in out for x in problems), out
+    assert next(x for x in out.splitlines() if x.strip().startswith("all")).split()[1] == "1"
+    p = run_cli("-m", "ultralytics_semseg.data.check", str(yaml), cmd=sys.executable, check=False)
+    assert p.returncode == 1 and all(x in p.stdout for x in problems)
+    assert hashes(tmp_path / "toy", yaml) == before
+
+
+def test_second_run_without_exist_ok_leaves_the_first_untouched(tmp_path, tiny):
+    yaml, best = tiny
+    before = hashes(best.parent.parent)
+    p = run_cli("semseg", "train", f"model={best}", f"data={yaml}", *TRAIN[:-2], f"project={best.parent.parent.parent}",
+                "name=run", "device=cpu")  # fmt: skip
+    assert "run-2" in p.stdout + p.stderr
+    assert (best.parent.parent.parent / "run-2" / "weights" / "best.pt").is_file()
+    assert hashes(best.parent.parent) == before
 
 
 # Row 3: a model of other classes --------------------------------------------------------------------------------------
@@ -170,7 +216,7 @@ def test_renamed_classes_warn_and_reordered_classes_fail(tmp_path, tiny):
 
     names = dict(TOY_NAMES)
     names[0], names[1] = names[1], names[0]
-    yaml.write_text(yaml.read_text().replace(str(dict(TOY_NAMES)), str(names)))
+    yaml = make_dataset(tmp_path, names=names)
     p = run_cli("semseg", "val", f"model={tiny[1]}", f"data={yaml}", f"project={tmp_path}", "name=v2", check=False)
     assert p.returncode != 0
     assert "have the same 8 classes in a different order" in p.stdout + p.stderr
@@ -209,13 +255,13 @@ def _results(run: Path) -> list[dict[str, float]]:
         return [{k.strip(): float(v) for k, v in row.items() if k.strip() != "time"} for row in csv.DictReader(f)]
 
 
-@pytest.mark.parametrize("workers", [0, 2])
-def test_killed_and_resumed_run_reproduces_the_uninterrupted_run(tmp_path, workers):
-    """SIGKILL after epoch 2 of 4, `yolo semseg train resume`: every epoch's losses and metrics as without the kill."""
+def test_killed_and_resumed_run_reproduces_the_uninterrupted_run(tmp_path):
+    """SIGKILL after epoch 2 of 4, `yolo semseg train resume`: every epoch's losses and metrics, and the final
+    weights, exactly as without the kill (CPU training loads in the main process: Ultralytics sets workers=0)."""
     yaml = make_dataset(tmp_path)
     args = ["semseg", "train", "model=yolo11n-semseg.yaml", f"data={yaml}", "epochs=4", "imgsz=64", "batch=4",
-            "nbs=4", "seed=3", "save_period=1", f"workers={workers}", "plots=False", f"project={tmp_path}",
-            "exist_ok=True", "device=cpu"]  # fmt: skip
+            "nbs=4", "seed=3", "save_period=1", "plots=False", f"project={tmp_path}", "exist_ok=True",
+            "device=cpu"]  # fmt: skip
     run_cli(*args, "name=full")
 
     proc = subprocess.Popen([YOLO, *args, "name=killed"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -227,6 +273,7 @@ def test_killed_and_resumed_run_reproduces_the_uninterrupted_run(tmp_path, worke
     ckpt = torch.load(weights / "last.pt", weights_only=False)
     assert ckpt["epoch"] == 1 and "semseg_resume" in ckpt["optimizer"]
     assert len(_results(tmp_path / "killed")) == 2
+    before = hashes(tmp_path / "toy", yaml)
 
     p = run_cli("semseg", "train", "resume", f"model={weights / 'last.pt'}")
     out = p.stdout + p.stderr
@@ -236,6 +283,37 @@ def test_killed_and_resumed_run_reproduces_the_uninterrupted_run(tmp_path, worke
     assert len(full) == len(resumed) == 4
     for a, b in zip(full, resumed):
         assert a.keys() == b.keys()
-        worst = max(abs(a[k] - b[k]) for k in a)
-        assert worst <= 1e-4, (a, b)
-    assert "semseg_resume" not in str(torch.load(weights / "last.pt", weights_only=False).get("optimizer"))
+        assert max(abs(a[k] - b[k]) for k in a) <= 1e-4, (a, b)
+    final = [torch.load(d / "weights" / "last.pt", weights_only=False) for d in (tmp_path / "full", weights.parent)]
+    assert final[1]["optimizer"] is None  # stripped at the end: the FP32 resume state does not stay in last.pt
+    for (k, x), y in zip(final[0]["model"].state_dict().items(), final[1]["model"].state_dict().values()):
+        assert torch.equal(x, y), k
+    assert hashes(tmp_path / "toy", yaml) == before
+
+
+def test_training_batches_depend_on_epoch_not_on_workers_or_history(tmp_path):
+    """The seeded sampler: epoch 1's batches with 2 workers equal those with none, and those of a loader that starts
+    at epoch 1 (a resumed run), crops, flips and colour jitter included."""
+    from ultralytics_semseg.data.build import check_semseg_dataset
+    from ultralytics_semseg.models.train import SemSegTrainer
+
+    yaml = make_dataset(tmp_path)
+    over = {"model": "yolo11n-semseg.yaml", "data": str(yaml), "imgsz": 64, "seed": 5, "project": str(tmp_path)}
+    trainer = SemSegTrainer(overrides=over)
+    trainer.data = check_semseg_dataset(yaml)
+
+    def epochs(workers: int, start: int, n: int) -> list[torch.Tensor]:
+        trainer.args.workers, trainer.start_epoch = workers, start
+        loader = trainer.get_dataloader(trainer.data["train"], 4, rank=-1, mode="train")
+        out = [
+            torch.cat([torch.cat([b["img"].flatten(), b["semseg_mask"].flatten()]) for b in loader]) for _ in range(n)
+        ]
+        loader.close()
+        return out
+
+    zero = epochs(0, 0, 2)
+    two = epochs(2, 0, 2)
+    resumed = epochs(0, 1, 1)
+    assert not torch.equal(zero[0], zero[1])  # epochs differ from each other
+    assert torch.equal(zero[0], two[0]) and torch.equal(zero[1], two[1])
+    assert torch.equal(zero[1], resumed[0])

@@ -182,7 +182,9 @@ def class_table(model_names: list[str], data_names: list[str], model: str, data:
         b = data_names[i] if i < len(data_names) else "-"
         rows.append(f"  {'*' if i in differ else ' '} {i:>3}  {a:<{width}}{b}")
     if n > limit:
-        rows.append(f"  ({len(differ)} of {n} ids differ" + (f", the first {limit} shown)" if len(differ) > limit else ")"))
+        rows.append(
+            f"  ({len(differ)} of {n} ids differ" + (f", the first {limit} shown)" if len(differ) > limit else ")")
+        )
     return "\n".join(rows)
 
 

@@ -12,8 +12,8 @@ from ultralytics.utils import DEFAULT_CFG, LOGGER
 
 from ultralytics_semseg.cfg import resolve_data_yaml
 from ultralytics_semseg.compat import fp16_enabled, openvino_fp32, predict_label_summary
-from ultralytics_semseg.data.build import check_model_classes
 from ultralytics_semseg.data.augment import letterbox
+from ultralytics_semseg.data.build import check_model_classes
 from ultralytics_semseg.data.utils import IGNORE, check_image
 from ultralytics_semseg.engine.results import SemSegResults
 from ultralytics_semseg.nn.head import class_map
@@ -48,7 +48,7 @@ class SemSegPredictor(BasePredictor):
         self._predicted, self._labels_saved = set(), 0
 
     def stream_inference(self, source=None, model=None, *args, **kwargs):
-        """Ultralytics' inference loop; its closing line counts the class-map PNGs written, then unread images are named.
+        """Ultralytics' inference loop; its closing line counts the class-map PNGs written; unread images are named.
 
         Raises:
             ValueError: If not one source image could be read (each is named, with the reason).

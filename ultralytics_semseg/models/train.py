@@ -22,7 +22,6 @@ from ultralytics_semseg.models.val import SemSegValidator
 from ultralytics_semseg.nn.model import SemSegModel
 from ultralytics_semseg.utils.plotting import plot_class_distribution, plot_pairs
 
-
 RESUME_KEY = "semseg_resume"  # the exact resume state inside ckpt['optimizer'] (see SemSegTrainer.resume_state)
 
 

@@ -48,7 +48,9 @@ class SemSegValidator(BaseValidator):
     def get_dataloader(self, dataset_path: str, batch_size: int):
         check_semseg_keys(self.data)
         if not self.training:  # before any image is read: a model of other classes would give a wrong mIoU
-            check_model_classes(self.names, self.data["names"], self.args.model, self.data.get("yaml_file", self.args.data))
+            check_model_classes(
+                self.names, self.data["names"], self.args.model, self.data.get("yaml_file", self.args.data)
+            )
         dataset = build_semseg_dataset(self.args, dataset_path, batch_size, self.data, mode="val", stride=self.stride)
         return build_dataloader(dataset, batch_size, self.args.workers, shuffle=False, rank=-1)
 
