@@ -277,7 +277,10 @@ def test_killed_and_resumed_run_reproduces_the_uninterrupted_run(tmp_path):
 
     p = run_cli("semseg", "train", "resume", f"model={weights / 'last.pt'}")
     out = p.stdout + p.stderr
-    assert "Resuming training" in out and "Restored the FP32 model, EMA and optimizer" in out
+    assert (
+        "Resuming training" in out
+        and "Restored the exact model, EMA, optimizer, gradient and random states of epoch 2" in out
+    )
     assert "Resume ignores" not in out
     full, resumed = _results(tmp_path / "full"), _results(tmp_path / "killed")
     assert len(full) == len(resumed) == 4

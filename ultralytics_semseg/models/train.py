@@ -67,7 +67,12 @@ class SemSegTrainer(BaseTrainer):
             overrides = {**load_defaults(), **overrides}
         overrides["task"] = "semseg"
         self.train_sampler = None
+        # Gradient accumulation bookkeeping for exact resumes: batch counter, batch of the last optimizer step (what
+        # Ultralytics' loop keeps in its local `last_opt_step`), and what a resume restores when its first epoch starts
+        self._ni, self._last_step_ni, self._accumulate, self._step_offset, self._resumed = -1, -1, 1, 0, None
         super().__init__(cfg, overrides, _callbacks)
+        self.add_callback("on_train_epoch_start", SemSegTrainer._on_train_epoch_start)
+        self.add_callback("on_train_batch_start", SemSegTrainer._on_train_batch_start)
         if self.device.type == "cpu":
             # Ultralytics keeps one core free for loader workers, but CPU training loads in the main process
             # (workers=0), so the model may use every core: ~1.7x faster epochs on 2 cores.
@@ -111,6 +116,43 @@ class SemSegTrainer(BaseTrainer):
             self.train_sampler.epoch = getattr(self, "epoch", self.start_epoch)  # an OOM rebuild redoes this epoch
         return loader
 
+    @property
+    def accumulate(self) -> int:
+        """Batches per optimizer step as Ultralytics' loop compares them: `ni - last_opt_step >= accumulate`.
+
+        Ultralytics' loop restarts `last_opt_step` at -1 on every start, so after a resume with gradient accumulation
+        (batch < nbs) it would step after fewer batches than the uninterrupted run. Until the first step of a resumed
+        run the threshold is raised by the saved position of the last step + 1, which makes the comparison the one
+        the uninterrupted run makes; the warm-up and `_build_train_pipeline` set the value as usual.
+        """
+        return self._accumulate + self._step_offset
+
+    @accumulate.setter
+    def accumulate(self, value: int) -> None:
+        self._accumulate = value
+
+    def optimizer_step(self) -> None:
+        """Ultralytics' optimizer step (clip, step, zero grads, EMA update), remembering the batch it happened at."""
+        super().optimizer_step()
+        self._last_step_ni, self._step_offset = self._ni, 0
+
+    def _on_train_epoch_start(self) -> None:
+        """Count batches from this epoch; on a resume's first epoch restore the pending gradients and step position.
+
+        Runs after Ultralytics' `optimizer.zero_grad()` at the start of training, which would drop the gradients.
+        """
+        self._ni = self.epoch * len(self.train_loader) - 1
+        if self._resumed is not None:
+            grads, last_step = self._resumed
+            self._resumed = None
+            params = dict(unwrap_model(self.model).named_parameters())
+            for name, grad in grads.items():
+                params[name].grad = grad.to(params[name].device)
+            self._step_offset = last_step + 1
+
+    def _on_train_batch_start(self) -> None:
+        self._ni += 1
+
     def build_optimizer(self, *args, **kwargs) -> torch.optim.Optimizer:
         """Ultralytics' optimizer; its state dict also carries this run's exact resume state (`resume_state`)."""
         optimizer = super().build_optimizer(*args, **kwargs)
@@ -121,8 +163,9 @@ class SemSegTrainer(BaseTrainer):
         """Add what a resumed run needs to continue exactly as the uninterrupted one to the optimizer's state dict.
 
         Ultralytics' checkpoints hold the EMA (and SGD momentum) in FP16 and resume the model from the EMA, and do not
-        record the random states. This adds, in FP32: the model's own weights, the EMA's, the optimizer's tensors, plus
-        Python's, NumPy's and torch's RNG states. It rides in `ckpt['optimizer']`, which `strip_optimizer` removes
+        record the random states. This adds, in FP32: the model's own weights, the EMA's, the optimizer's tensors,
+        gradients accumulated since the last optimizer step and that step's batch number, plus Python's, NumPy's and
+        torch's RNG states. It rides in `ckpt['optimizer']`, which `strip_optimizer` removes
         when training ends, so final `last.pt` / `best.pt` files stay as small as Ultralytics makes them.
         """
         if RANK not in {-1, 0} or getattr(self, "ema", None) is None:
@@ -136,6 +179,8 @@ class SemSegTrainer(BaseTrainer):
             "model": unwrap_model(self.model).state_dict(),
             "ema": self.ema.ema.state_dict(),
             "optimizer_state": tensors,
+            "pending_grads": {k: p.grad for k, p in unwrap_model(self.model).named_parameters() if p.grad is not None},
+            "last_step": self._last_step_ni,
             "rng": get_rng_states(),
         }
 
@@ -161,8 +206,11 @@ class SemSegTrainer(BaseTrainer):
         for i, tensors in state["optimizer_state"].items():
             optimizer_state["state"][i].update(tensors)
         self.optimizer.load_state_dict(optimizer_state)
+        self._resumed = state["pending_grads"], state["last_step"]  # applied when the first epoch starts
         set_rng_states(state["rng"])  # last: nothing after this draws random numbers before the first batch
-        LOGGER.info(f"Restored the FP32 model, EMA and optimizer and the random states of epoch {ckpt['epoch'] + 1}")
+        LOGGER.info(
+            f"Restored the exact model, EMA, optimizer, gradient and random states of epoch {ckpt['epoch'] + 1}"
+        )
 
     def _close_dataloader_mosaic(self) -> None:
         """Ultralytics' mosaic closing, which restarts the loader's pass: the restarted pass is this epoch's."""
