@@ -165,8 +165,8 @@ class SemSegTrainer(BaseTrainer):
         Ultralytics' checkpoints hold the EMA (and SGD momentum) in FP16 and resume the model from the EMA, and do not
         record the random states. This adds, in FP32: the model's own weights, the EMA's, the optimizer's tensors,
         gradients accumulated since the last optimizer step and that step's batch number, plus Python's, NumPy's and
-        torch's RNG states. It rides in `ckpt['optimizer']`, which `strip_optimizer` removes
-        when training ends, so final `last.pt` / `best.pt` files stay as small as Ultralytics makes them.
+        torch's RNG states. It rides in `ckpt['optimizer']`, which `strip_optimizer` removes when training ends, so
+        the final `last.pt` / `best.pt` stay as small as Ultralytics makes them.
         """
         if RANK not in {-1, 0} or getattr(self, "ema", None) is None:
             return
