@@ -4,8 +4,8 @@ Command line::
 
     python -m ultralytics_semseg.data.check path/to/data.yaml [--splits train val]
 
-Every image/label pair of every split is verified as training would (image decodes in full, label present, mask size equal
-to the image size, ids valid after `label_mapping`, polygon lines well-formed). Errors (pairs that training would
+Every image/label pair of every split is verified as training would (image decodes in full, label present, mask size
+equal to the image size, ids valid after `label_mapping`, polygon lines well-formed). Errors (pairs that training would
 skip), dataset-level warnings (unknown colours, images without polygon labels, classes without any pixel) and the
 class pixel shares are printed together. The exit status is 1 when there is an error, else 0. Nothing is written: no
 cache, no dataset change. Training and `yolo semseg val` print the same errors as warnings when they start.
