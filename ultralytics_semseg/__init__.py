@@ -1,6 +1,7 @@
 """ultralytics-semseg: a semantic segmentation task (`semseg`) for Ultralytics YOLO.
 
-Importing this package is cheap (no torch or ultralytics import). It installs the import hook that registers the
+Importing this package is cheap (no torch or ultralytics import). It installs the import hook
+(`_ultralytics_semseg_hook`, which the installed `.pth` file also loads at interpreter start) that registers the
 `semseg` task with Ultralytics the moment Ultralytics itself is imported; the heavy classes load lazily.
 
 Examples:
@@ -29,9 +30,9 @@ __all__ = ("__version__", "register", *_LAZY)
 
 def register() -> None:
     """Register the `semseg` task with Ultralytics (idempotent; also done automatically on import)."""
-    from ultralytics_semseg._bootstrap import install
+    import _ultralytics_semseg_hook
 
-    install()
+    _ultralytics_semseg_hook.install()
 
 
 def __getattr__(name: str):

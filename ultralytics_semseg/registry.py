@@ -1,11 +1,16 @@
 """What the plug-in adds to Ultralytics: every change is additive and leaves the other tasks untouched.
 
-Called by `ultralytics_semseg._bootstrap` right after the target Ultralytics module has been imported.
+Called by the start-up hook (`_ultralytics_semseg_hook.TARGETS`) right after the target Ultralytics module has run its
+body. A patch that raises switches the whole plug-in off with one message (see the hook); docs/plugin.md lists every
+Ultralytics name touched here and tests/test_surface.py checks each of them.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
+import inspect
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -32,7 +37,7 @@ CFG_KEYS = {
 
 
 def patch_cfg(cfg: ModuleType) -> None:
-    """Add `semseg` to the CLI task tuple and the per-task default tables."""
+    """Add `semseg` to the CLI task tuple and the per-task default tables (the hook also wraps `entrypoint`)."""
     if TASK not in cfg.TASKS:
         cfg.TASKS = type(cfg.TASKS)((*cfg.TASKS, TASK))  # entrypoint() reads the module global at call time
     cfg.TASK2DATA.setdefault(TASK, DEFAULT_DATA)
@@ -57,10 +62,15 @@ def semseg_task_map() -> dict:
 
 
 def patch_yolo(module: ModuleType) -> None:
-    """Teach `ultralytics.YOLO` the `semseg` task: task map entry plus model-name resolution."""
+    """Teach `ultralytics.YOLO` the `semseg` task: task map entry plus model-name resolution.
+
+    The task classes are imported here, so that a broken module of the plug-in is reported once, when Ultralytics'
+    YOLO is imported, instead of surfacing later as "model does not support 'predict' mode".
+    """
     yolo = module.YOLO
     if getattr(yolo, "_semseg_patched", False):
         return
+    semseg_task_map()  # import every module of the task now
     task_map = yolo.task_map
 
     @property
@@ -71,13 +81,19 @@ def patch_yolo(module: ModuleType) -> None:
         return tm
 
     init = yolo.__init__
+    signature = inspect.signature(init)
 
     @functools.wraps(init)
-    def patched_init(self, model="yolo26n.pt", task=None, verbose=False, **kwargs):
+    def patched_init(self, *args, **kwargs):
+        """YOLO.__init__ with semseg model names resolved; only the parameter names `model` and `task` are assumed."""
         from ultralytics_semseg.cfg import resolve_model
 
-        model, task = resolve_model(model, task)
-        init(self, model, task, verbose, **kwargs)
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        bound.arguments["model"], bound.arguments["task"] = resolve_model(
+            bound.arguments["model"], bound.arguments["task"]
+        )
+        init(*bound.args, **bound.kwargs)
 
     yolo.task_map = patched_task_map
     yolo.__init__ = patched_init
@@ -113,12 +129,9 @@ def patch_exporter(module: ModuleType) -> None:
     exporter.get_int8_calibration_dataloader = get_int8_calibration_dataloader
 
 
-def patch_safe_globals(tasks: ModuleType) -> None:
+def patch_tasks(tasks: ModuleType) -> None:
     """Allow-list our checkpoint classes before any checkpoint is loaded (see nn/model.py), and let
     `yaml_model_load` (which `YOLO(...)` calls) load our packaged model names robustly."""
-    import importlib
-    import sys
-
     load = tasks.yaml_model_load
     if not getattr(load, "_semseg", False):
 

@@ -33,13 +33,33 @@ def resolve_model_yaml(name: str | Path) -> str | Path:
     Examples:
         >>> resolve_model_yaml("yolo26s-semseg.yaml")  # doctest: +ELLIPSIS
         '.../ultralytics_semseg/cfg/models/yolo26s-semseg.yaml'
+
+    Raises:
+        FileNotFoundError: For a bare '*-semseg.yaml' name that is neither packaged nor on disk, listing the valid ones.
     """
     p = Path(name)
     if p.suffix not in {".yaml", ".yml"} or not _is_bare_name(p):
         return name
     if (MODELS_DIR / p.name).exists() or (MODELS_DIR / _unscaled(p).name).exists():
         return str(MODELS_DIR / p.name)
+    if "-semseg" in p.stem:
+        raise FileNotFoundError(
+            f"Model '{name}' not found: it is no file in the current directory and no semseg model of this package. "
+            f"Valid names: {', '.join(model_names())}; or the path to a model YAML of your own whose last head row is "
+            f"{HEAD_NAME}."
+        )
     return name
+
+
+def model_names() -> list[str]:
+    """Every packaged model name, one per scale, e.g. ['yolo11n-semseg.yaml', ..., 'yolo26x-semseg.yaml']."""
+    from ultralytics.utils import YAML
+
+    names = []
+    for f in sorted(MODELS_DIR.glob("*.yaml")):
+        head, _, tail = f.stem.partition("-")
+        names += [f"{head}{s}-{tail}{f.suffix}" for s in YAML.load(f).get("scales", {"": None})]
+    return names
 
 
 def is_packaged_model(path: str | Path) -> bool:
@@ -65,7 +85,11 @@ def load_model_yaml(path: str | Path) -> dict:
 
 
 def resolve_data_yaml(name: str | Path | None) -> str | Path | None:
-    """Return the packaged path for a bare dataset name such as 'synthetic-streets.yaml', else `name` unchanged."""
+    """Return the packaged path for a bare dataset name such as 'synthetic-streets.yaml', else `name` unchanged.
+
+    Raises:
+        FileNotFoundError: For a dataset YAML that exists nowhere (neither on disk, packaged nor in Ultralytics).
+    """
     if name is None:
         return None
     p = Path(str(name))
@@ -73,6 +97,15 @@ def resolve_data_yaml(name: str | Path | None) -> str | Path | None:
         p = p.with_name(f"{p.name}.yaml")  # 'synthetic-streets' -> 'synthetic-streets.yaml'
     if _is_bare_name(p) and (DATASETS_DIR / p.name).exists():
         return str(DATASETS_DIR / p.name)
+    if p.suffix in {".yaml", ".yml"} and "://" not in str(name) and not p.exists():
+        from ultralytics.utils.checks import check_file
+
+        if not check_file(str(name), hard=False):  # nor one of Ultralytics' own dataset YAMLs
+            packaged = ", ".join(sorted(f.name for f in DATASETS_DIR.glob("*.yaml")))
+            raise FileNotFoundError(
+                f"Dataset YAML '{name}' not found (looked for {Path(name).absolute()}). Pass the path to your data "
+                f"YAML, e.g. data=path/to/data.yaml, or a packaged one: {packaged}."
+            )
     return name
 
 

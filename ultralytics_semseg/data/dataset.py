@@ -69,6 +69,18 @@ class SemSegDataset(BaseDataset):
         kwargs.setdefault("pad", 0.0)  # rect batches: the predictor's minimal letterbox, no extra stride of padding
         super().__init__(*args, **kwargs)
 
+    def get_img_files(self, img_path: str | list[str]) -> list[str]:
+        """Ultralytics' image listing, with an error that names the split, the dataset YAML and the fix."""
+        try:
+            return super().get_img_files(img_path)
+        except FileNotFoundError:
+            split = self.prefix.strip(" :") or "image"
+            yaml = self.data.get("yaml_file", "the dataset YAML")
+            raise FileNotFoundError(
+                f"{self.prefix}no images found in {img_path}, the '{split}' split of {yaml}. Add images (with their "
+                f"masks) there, or point '{split}:' in {yaml} to a folder of images."
+            ) from None
+
     def get_labels(self) -> list[dict]:
         """Verify image/label pairs (cached by content hash), report problems and return the usable pairs."""
         fmt = self.label_format
@@ -87,7 +99,11 @@ class SemSegDataset(BaseDataset):
         for m in msgs:
             LOGGER.warning(f"{self.prefix}Skipping {m}")
         if not labels:
-            raise FileNotFoundError(f"{self.prefix}No usable image/mask pairs in {self.img_path}, see warnings above.")
+            raise FileNotFoundError(
+                f"{self.prefix}No usable image/mask pairs in {self.img_path}: every image was skipped, see the "
+                f"warnings above for why. Fix those files, or the label settings (masks_dir, label_format) in "
+                f"{self.data.get('yaml_file', 'the dataset YAML')}."
+            )
         try:
             warnings = fmt.summarize(labels)
         except FileNotFoundError as e:
