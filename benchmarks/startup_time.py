@@ -2,7 +2,8 @@
 
 Three throw-away venvs (no pip, stdlib only) differ only in their site-packages: `none` has no plug-in, `before` has
 the plug-in's `.pth` file and source tree of a git revision (default: the last one with the old `_bootstrap.py`
-hook), `after` those of the working tree, laid out like an editable install. Each venv runs
+hook), `after` those of the working tree, laid out like an editable install (copies in a temporary folder, so that
+`.pyc` files get written as `pip install` writes them, even under PYTHONDONTWRITEBYTECODE). Each venv runs
 `python -X importtime -c pass` in turn, `--runs` times round-robin, and the table shows the median cumulative import
 time of `site` (which processes the `.pth` files) and what it adds to `none`.
 
@@ -14,7 +15,9 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -37,11 +40,13 @@ def make_venv(path: Path, source: Path | None) -> Path:
 
 def site_ms(python: Path) -> tuple[float, list[str]]:
     """Cumulative import time of `site` in ms, and the modules the .pth files imported (top level under site)."""
-    err = subprocess.run([str(python), "-X", "importtime", "-c", "pass"], capture_output=True, text=True).stderr
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "PYTHONDONTWRITEBYTECODE"}}
+    cmd = [str(python), "-X", "importtime", "-c", "pass"]
+    err = subprocess.run(cmd, capture_output=True, text=True, env=env).stderr
     rows = [re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", x) for x in err.splitlines()]
     rows = [r for r in rows if r]
-    site = next(int(r[2]) for r in rows if r[4] == "site" and r[3] == "")
-    return site / 1000, sorted({r[4] for r in rows if len(r[3]) == 2})
+    site = next(int(r[2]) for r in rows if r[4] == "site" and r[3] == " ")
+    return site / 1000, sorted({r[4] for r in rows if len(r[3]) == 3})
 
 
 def before_revision() -> str:
@@ -67,10 +72,13 @@ def main() -> None:
         old.mkdir()
         archive = subprocess.run(["git", "archive", rev], cwd=ROOT, capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+        new = tmp / "src-after"
+        shutil.copytree(ROOT / "ultralytics_semseg", new / "ultralytics_semseg", ignore=shutil.ignore_patterns("*.pyc"))
+        shutil.copy(ROOT / "_ultralytics_semseg_hook.py", new)
         venvs = {
             "none": make_venv(tmp / "none", None),
             f"before ({rev[:12]})": make_venv(tmp / "before", old),
-            "after (working tree)": make_venv(tmp / "after", ROOT),
+            "after (working tree)": make_venv(tmp / "after", new),
         }
         for python in venvs.values():  # warm up: write .pyc files
             site_ms(python)
@@ -84,10 +92,12 @@ def main() -> None:
     base = statistics.median(times["none"])
     py = sys.version.split()[0]
     print(f"`site` import time, median of {args.runs} runs of `python -X importtime -c pass` (Python {py})")
-    print(f"{'site-packages':<28}{'site ms':>9}{'added ms':>10}  modules imported by .pth lines")
+    print(f"{'site-packages':<28}{'site ms':>9}{'added ms':>10}  modules imported beyond 'none' (and their imports)")
     for k, ts in times.items():
         med = statistics.median(ts)
-        print(f"{k:<28}{med:9.2f}{med - base:10.2f}  {', '.join(imported[k]) or '-'}")
+        print(
+            f"{k:<28}{med:9.2f}{med - base:10.2f}  {', '.join(sorted(set(imported[k]) - set(imported['none']))) or '-'}"
+        )
 
 
 if __name__ == "__main__":
