@@ -45,7 +45,8 @@ def fail(e, what="load"):
     global error
     if error is not None:
         return
-    error = f"{type(e).__name__}: {e} ({_location(e)})"
+    msg = e.msg if isinstance(e, SyntaxError) else e  # str(SyntaxError) repeats a shortened location
+    error = f"{type(e).__name__}: {msg} ({_location(e)})"
     sys.stderr.write(
         f"ultralytics-semseg: the semseg plug-in failed to {what}, the 'semseg' task is unavailable and the other "
         f"tasks are unaffected.\n  {error}\n  Fix or reinstall the package (pip install --force-reinstall "
@@ -80,6 +81,8 @@ def apply(name):
         getattr(registry, TARGETS[name])(module)
     except Exception as e:  # a broken plug-in must never break Ultralytics
         fail(e, "load" if isinstance(e, (ImportError, SyntaxError)) else f"register with {name}")
+    if name == "ultralytics.models.yolo.model":  # Ultralytics is fully imported now
+        check_targets()
 
 
 def check_targets():
@@ -114,7 +117,7 @@ def _wrap_entrypoint(entrypoint):
         if error is not None:
             if semseg_requested(sys.argv[1:]):
                 sys.stderr.write(
-                    f"ultralytics-semseg: cannot run 'semseg': the semseg plug-in failed to load.\n  {error}\n"
+                    "ultralytics-semseg: cannot run 'semseg' because the plug-in did not load (see above).\n"
                 )
                 raise SystemExit(1)
             return entrypoint(*args, **kwargs)
