@@ -72,8 +72,11 @@ def patch_yolo(module: ModuleType) -> None:
         return
     semseg_task_map()  # import every module of the task now
     task_map = yolo.task_map
+    if not isinstance(task_map, property):
+        raise TypeError(f"YOLO.task_map is a {type(task_map).__name__}, the plug-in expects a property")
 
     @property
+    @functools.wraps(task_map.fget)
     def patched_task_map(self) -> dict:
         tm = task_map.fget(self)
         if TASK not in tm and (getattr(self, "task", None) == TASK):
