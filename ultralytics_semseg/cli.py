@@ -38,12 +38,17 @@ def _chain(e: BaseException) -> list[BaseException]:
 
 
 def _from_semseg(e: BaseException) -> bool:
-    """True if the plug-in's code is in the traceback of `e` or of an exception it chains."""
-    package = str(Path(__file__).parent)
+    """True if the task's code is in the traceback of `e` or of an exception it chains.
+
+    This module and `registry` do not count: their wrappers sit in the call chain of every task's runs.
+    """
+    package = Path(__file__).parent
+    wrappers = {str(package / "cli.py"), str(package / "registry.py")}
     for x in _chain(e):
         tb = x.__traceback__
         while tb is not None:
-            if tb.tb_frame.f_code.co_filename.startswith(package):
+            f = tb.tb_frame.f_code.co_filename
+            if f.startswith(str(package)) and f not in wrappers:
                 return True
             tb = tb.tb_next
     return False
