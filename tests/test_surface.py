@@ -13,10 +13,11 @@ import re
 from pathlib import Path
 
 import pytest
+import torch
 import ultralytics
 
 import _ultralytics_semseg_hook as hook
-from ultralytics_semseg.surface import SURFACE, Touch
+from ultralytics_semseg.surface import SURFACE, Touch, markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
 VERSION = ultralytics.__version__
@@ -125,6 +126,9 @@ def test_docs_table_matches_the_code():
         f"docs/plugin.md lacks {sorted({t.name for t in SURFACE} - set(rows))}, "
         f"has extra {sorted(set(rows) - {t.name for t in SURFACE})}"
     )
+    assert markdown_table() in doc, (
+        "regenerate the table: python -c 'from ultralytics_semseg.surface import *; print(markdown_table())'"
+    )
 
 
 def test_ci_runs_the_suite_on_the_floor_release_and_the_newest():
@@ -135,3 +139,62 @@ def test_ci_runs_the_suite_on_the_floor_release_and_the_newest():
     assert (ROOT / ".ci" / "run").read_text().rstrip().splitlines()[-1] == command
     _, rest = command.split(f'"ultralytics=={floor}"', 1)
     assert "python -m pytest -q" in rest and "-U -e . ultralytics && python -m pytest -q" in rest, command
+
+
+def _plugin_subclasses() -> list[type]:
+    """The plug-in's classes that subclass an Ultralytics class."""
+    out = []
+    for f in sorted((ROOT / "ultralytics_semseg").rglob("*.py")):
+        name = ".".join(f.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        if name.endswith("__main__"):
+            continue
+        for obj in vars(importlib.import_module(name)).values():
+            ultralytics_base = isinstance(obj, type) and any(
+                c.__module__.startswith("ultralytics.") for c in obj.__mro__
+            )
+            if ultralytics_base and obj.__module__ == name:
+                out.append(obj)
+    return out
+
+
+def _self_attributes(cls: type) -> tuple[set[str], set[str]]:
+    """(attributes read as `self.x`, attributes assigned as `self.x = ...`) in the class body of `cls`."""
+    tree = ast.parse(_dedent(cls))
+    read, written = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+            (written if isinstance(node.ctx, ast.Store) else read).add(node.attr)
+    return read, written
+
+
+def _dedent(cls: type) -> str:
+    import textwrap
+
+    return textwrap.dedent(inspect.getsource(cls))
+
+
+def test_every_base_class_attribute_the_plugin_uses_is_listed():
+    """`self.x` of a plug-in subclass that comes from an Ultralytics base class is a row or in a row's `sets`."""
+    rows = {t.name: t for t in SURFACE}
+    unlisted = {}
+    for cls in _plugin_subclasses():
+        ours = [c for c in cls.__mro__ if c.__module__.startswith("ultralytics_semseg")]
+        bases = [c for c in cls.__mro__ if c.__module__.startswith("ultralytics.")]
+        own = set().union(*(vars(c) for c in ours))
+        read = set()
+        for c in ours:
+            r, w = _self_attributes(c)
+            read |= r
+            own |= w
+        listed = set()
+        for b in bases:
+            full = f"{b.__module__}.{b.__qualname__}"
+            listed |= {n.rsplit(".", 1)[1] for n in rows if n.startswith(full + ".")}
+            listed |= set(rows[full].sets) if full in rows else set()
+        for b in bases:  # rows may name the class where Ultralytics defines it, e.g. ultralytics.data.base.BaseDataset
+            listed |= {n.rsplit(".", 1)[1] for n in rows if n.rsplit(".", 1)[0].endswith("." + b.__qualname__)}
+        inherited = {a for a in read - own - listed if any(hasattr(b, a) or a in _sources(b) for b in bases)}
+        missing = sorted(a for a in inherited if not hasattr(torch.nn.Module, a))  # torch's own API is not ours to list
+        if missing:
+            unlisted[cls.__qualname__] = missing
+    assert not unlisted, f"base-class attributes used but not in ultralytics_semseg/surface.py: {unlisted}"

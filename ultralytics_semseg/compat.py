@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 
 def trainer_sets_class_weights() -> bool:
@@ -91,3 +92,12 @@ def loader_batch_sampler(loader):
             "release builds its loaders differently, update compat.py"
         )
     return bs
+
+
+def ram_cache(arrays: list) -> Any:
+    """RAM cache of decoded arrays: Ultralytics' packed, shared-memory `BaseDataset._ImageCache` on the releases that
+    have it (late-2026 8.4), else the list itself (indexed the same way)."""
+    from ultralytics.data.base import BaseDataset
+
+    cache = getattr(BaseDataset, "_ImageCache", None)
+    return arrays if cache is None else cache(arrays)

@@ -84,6 +84,7 @@ SURFACE: tuple[Touch, ...] = (
     ),
     Touch("ultralytics.nn.tasks.BaseModel._predict_once", "calls", "nn.model", params=("x",)),
     Touch("ultralytics.nn.tasks.BaseModel.init_criterion", "overrides", "nn.model"),
+    Touch("ultralytics.nn.tasks.BaseModel.info", "calls", "nn.model"),
     Touch("ultralytics.nn.tasks.BaseModel.load", "calls", "models.train", params=("weights", "verbose")),
     Touch("ultralytics.nn.tasks.parse_model", "calls", "nn.model", params=("d", "ch", "verbose")),
     Touch("ultralytics.nn.tasks.guess_model_scale", "calls", "cfg", params=("model_path",)),
@@ -174,13 +175,19 @@ SURFACE: tuple[Touch, ...] = (
         optional=True,
     ),  # fmt: skip
     # --- results (engine/results.py) ---
-    Touch(f"{_R}.Results", "subclasses", "engine.results", sets=("orig_img", "orig_shape", "names", "path", "_keys")),
+    Touch(
+        f"{_R}.Results",
+        "subclasses",
+        "engine.results",
+        sets=("orig_img", "orig_shape", "names", "path", "_keys", "save_dir", "speed"),
+    ),
     Touch(f"{_R}.Results.__init__", "overrides", "engine.results", params=("orig_img", "path", "names", "speed")),
     Touch(f"{_R}.Results.new", "overrides", "engine.results"),
     Touch(f"{_R}.Results.plot", "overrides", "engine.results", params=("labels", "img", "show", "save", "filename")),
     Touch(f"{_R}.Results.verbose", "overrides", "engine.results"),
     Touch(f"{_R}.Results.summary", "overrides", "engine.results", params=("normalize", "decimals")),
     Touch(f"{_R}.Results.save_txt", "overrides", "engine.results", params=("txt_file", "save_conf")),
+    Touch(f"{_R}.BaseTensor", "subclasses", "engine.results", sets=("data", "orig_shape")),
     Touch(f"{_R}.BaseTensor.__init__", "subclasses", "engine.results", params=("data", "orig_shape")),
     Touch(f"{_R}.Masks.__init__", "subclasses", "engine.results", params=("masks", "orig_shape")),
     # --- data (data/*) ---
@@ -203,6 +210,7 @@ SURFACE: tuple[Touch, ...] = (
             "cv2_flag",
             "stride",
             "img_path",
+            "im_hw",
         ),
     ),  # fmt: skip
     Touch(
@@ -224,6 +232,7 @@ SURFACE: tuple[Touch, ...] = (
             "channels",
         ),
     ),  # fmt: skip
+    Touch(f"{_D}._ImageCache", "calls", "compat.ram_cache (data.dataset)", params=("images",), optional=True),
     Touch(f"{_D}.get_img_files", "overrides", "data.dataset", params=("img_path",)),
     Touch(f"{_D}.get_labels", "overrides", "data.dataset"),
     Touch(f"{_D}.load_image", "calls", "data.dataset", params=("i", "rect_mode")),
@@ -274,3 +283,18 @@ SURFACE: tuple[Touch, ...] = (
     ),  # fmt: skip
     Touch("ultralytics.utils.torch_utils.unwrap_model", "calls", "models.train", params=("m",)),
 )
+
+
+def markdown_table() -> str:
+    """The rows as the Markdown table of docs/plugin.md."""
+    lines = ["| Ultralytics name | how | where (ultralytics_semseg.…) | relied on |", "| --- | --- | --- | --- |"]
+    for t in SURFACE:
+        relied = [
+            *([f"params {', '.join(t.params)}"] if t.params else []),
+            *([f"a {' or '.join(t.types)}"] if t.types else []),
+            *([f"sets {', '.join(t.sets)}"] if t.sets else []),
+            *(["a property"] if t.property else []),
+            *(["optional (compat)"] if t.optional else []),
+        ]
+        lines.append(f"| `{t.name}` | {t.how} | {t.where} | {'; '.join(relied) or 'exists'} |")
+    return "\n".join(lines) + "\n"
