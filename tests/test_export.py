@@ -98,7 +98,7 @@ def test_output_contract(weights, sources):
         s = ort.InferenceSession(f, providers=["CPUExecutionProvider"])
         meta = s.get_modelmeta().custom_metadata_map
         assert meta["task"] == "semseg" and meta["semseg_output"] == mode
-        assert ast.literal_eval(meta["output_names"]) == [o[0] for o in outs]
+        assert ast.literal_eval(meta["semseg_output_names"]) == [o[0] for o in outs]
         assert [(o.name, o.type, len(o.shape)) for o in s.get_outputs()] == outs
         if mode.startswith("classmap"):  # the fast tail: class scores last before the Resize and the ArgMax
             ops = [n.op_type for n in onnx.load(f).graph.node]

@@ -167,6 +167,14 @@ SURFACE: tuple[Touch, ...] = (
         sets=("stride", "names", "dynamic"),
         optional=True,
     ),  # fmt: skip
+    Touch("ultralytics.nn.backends.base.BaseBackend.read_metadata", "calls", "compat.exported_task", optional=True),
+    Touch(
+        "ultralytics.nn.backends.base.BaseBackend.apply_metadata",
+        "reads",
+        "engine.export (metadata keys)",
+        params=("metadata",),
+        optional=True,
+    ),
     Touch(
         "ultralytics.nn.backends.openvino.OpenVINOBackend",
         "writes",

@@ -40,7 +40,7 @@ def on_export_start(exporter) -> None:
     exporter.metadata.update(
         {
             "semseg_output": mode,
-            "output_names": list(EXPORT_OUTPUTS[mode]),
+            "semseg_output_names": list(EXPORT_OUTPUTS[mode]),  # "output_names" would shadow the ONNX backend attribute
             "output_stride": 4 if mode == "logits_stride4" else 1,
             "pad_value": 114,
             "letterbox": "center",
