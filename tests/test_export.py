@@ -44,7 +44,8 @@ def _export(weights: Path, fmt: str, *args: str) -> str:
 def _maps(model: str, images: list[str], imgsz: int) -> list[np.ndarray]:
     from ultralytics import YOLO
 
-    return [r.semseg.data.cpu().numpy() for r in YOLO(model).predict(images, imgsz=imgsz, verbose=False)]
+    model = YOLO(model)  # one image per call: releases before ~8.4.150 do not split a batch for a batch-1 export
+    return [model.predict(im, imgsz=imgsz, verbose=False)[0].semseg.data.cpu().numpy() for im in images]
 
 
 @pytest.mark.parametrize(
