@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
 
 
 def trainer_sets_class_weights() -> bool:
@@ -92,49 +91,3 @@ def loader_batch_sampler(loader):
             "release builds its loaders differently, update compat.py"
         )
     return bs
-
-
-def ram_cache(arrays: list) -> Any:
-    """RAM cache of decoded arrays: Ultralytics' packed, shared-memory `BaseDataset._ImageCache` on the releases that
-    have it (late-2026 8.4), else the list itself (indexed the same way)."""
-    from ultralytics.data.base import BaseDataset
-
-    cache = getattr(BaseDataset, "_ImageCache", None)
-    return arrays if cache is None else cache(arrays)
-
-
-def exported_task(model: str | Path) -> str | None:
-    """Task recorded in an exported model's metadata, on releases whose `guess_model_task` only reads the file name.
-
-    From late-2026 8.4 releases on, Ultralytics reads the metadata itself (`BaseBackend.read_metadata`) and this
-    returns None. Before, `YOLO("best.onnx")` of a semseg export would be guessed a detection model; here the task is
-    read from ONNX `metadata_props`, TorchScript's `config.txt` or the `metadata.yaml` sidecar of other formats.
-    """
-    try:
-        from ultralytics.nn.backends.base import BaseBackend
-
-        if hasattr(BaseBackend, "read_metadata"):
-            return None
-    except ImportError:
-        pass
-    import json
-    import zipfile
-
-    p = Path(model)
-    try:
-        if p.suffix == ".onnx" and p.is_file():
-            import onnx
-
-            meta = {x.key: x.value for x in onnx.load(str(p), load_external_data=False).metadata_props}
-        elif p.suffix == ".torchscript" and p.is_file():
-            with zipfile.ZipFile(p) as z:
-                name = next((n for n in z.namelist() if n.endswith("extra/config.txt")), None)
-                meta = json.loads(z.read(name)) if name else {}
-        else:
-            from ultralytics.utils import YAML
-
-            sidecar = (p if p.is_dir() else p.parent) / "metadata.yaml"
-            meta = YAML.load(sidecar) if p.exists() and sidecar.is_file() else {}
-    except Exception:  # unreadable: leave the guess to Ultralytics
-        return None
-    return meta.get("task")

@@ -167,7 +167,6 @@ SURFACE: tuple[Touch, ...] = (
         sets=("stride", "names", "dynamic"),
         optional=True,
     ),  # fmt: skip
-    Touch("ultralytics.nn.backends.base.BaseBackend.read_metadata", "calls", "compat.exported_task", optional=True),
     Touch(
         "ultralytics.nn.backends.base.BaseBackend.apply_metadata",
         "reads",
@@ -240,7 +239,7 @@ SURFACE: tuple[Touch, ...] = (
             "channels",
         ),
     ),  # fmt: skip
-    Touch(f"{_D}._ImageCache", "calls", "compat.ram_cache (data.dataset)", params=("images",), optional=True),
+    Touch(f"{_D}._ImageCache", "calls", "data.dataset", params=("images",)),
     Touch(f"{_D}.get_img_files", "overrides", "data.dataset", params=("img_path",)),
     Touch(f"{_D}.get_labels", "overrides", "data.dataset"),
     Touch(f"{_D}.load_image", "calls", "data.dataset", params=("i", "rect_mode")),

@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ultralytics_semseg import compat
-
 CFG_DIR = Path(__file__).parent
 MODELS_DIR = CFG_DIR / "models"
 DATASETS_DIR = CFG_DIR / "datasets"
@@ -136,8 +134,6 @@ def resolve_model(model, task: str | None = None) -> tuple[object, str | None]:
         model = resolve_model_yaml(model)
         if task is None and is_semseg_yaml(model):
             task = "semseg"
-    elif task is None and p.suffix != ".pt" and compat.exported_task(model) == "semseg":
-        task = "semseg"
     elif p.suffix == ".pt" and "-semseg" in p.stem and not p.exists() and "://" not in str(model):
         yaml_name = p.stem + ".yaml"
         raise FileNotFoundError(

@@ -14,7 +14,6 @@ from ultralytics.data.base import BaseDataset
 from ultralytics.data.utils import get_hash, load_dataset_cache_file, save_dataset_cache_file
 from ultralytics.utils import LOCAL_RANK, LOGGER, NUM_THREADS, TQDM, imread
 
-from ultralytics_semseg.compat import ram_cache
 from ultralytics_semseg.data.augment import (
     LetterBoxVal,
     RandomContrast,
@@ -176,7 +175,7 @@ class SemSegDataset(BaseDataset):
                 b += mask.nbytes
                 pbar.desc = f"{self.prefix}Caching masks ({b / GB:.2f}GB RAM)"
             pbar.close()
-        self.mask_cache = ram_cache(masks)
+        self.mask_cache = self._ImageCache(masks)
 
     def build_transforms(self, hyp=None) -> Compose:
         """Training: mosaic (opt-in), random resize + crop, photometric jitter, flip. Validation: the letterbox."""
