@@ -44,8 +44,9 @@ def _export(weights: Path, fmt: str, *args: str) -> str:
 def _maps(model: str, images: list[str], imgsz: int) -> list[np.ndarray]:
     from ultralytics import YOLO
 
-    model = YOLO(model)  # one image per call: releases before ~8.4.150 do not split a batch for a batch-1 export
-    return [model.predict(im, imgsz=imgsz, verbose=False)[0].semseg.data.cpu().numpy() for im in images]
+    # a fresh model per image: older 8.4 releases neither split a batch for a batch-1 export nor keep a static
+    # export's own shape when predict() is called a second time with imgsz=
+    return [YOLO(model).predict(im, imgsz=imgsz, verbose=False)[0].semseg.data.cpu().numpy() for im in images]
 
 
 @pytest.mark.parametrize(
