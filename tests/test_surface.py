@@ -193,6 +193,9 @@ def test_every_base_class_attribute_the_plugin_uses_is_listed():
             listed |= set(rows[full].sets) if full in rows else set()
         for b in bases:  # rows may name the class where Ultralytics defines it, e.g. ultralytics.data.base.BaseDataset
             listed |= {n.rsplit(".", 1)[1] for n in rows if n.rsplit(".", 1)[0].endswith("." + b.__qualname__)}
+        overridden = {n for c in ours for n in vars(c) if callable(vars(c)[n]) and any(n in vars(b) for b in bases)}
+        read |= overridden - {"__init__", "__call__"} - set(vars(torch.nn.Module))  # overrides are listed too
+        own -= overridden
         inherited = {a for a in read - own - listed if any(hasattr(b, a) or a in _sources(b) for b in bases)}
         missing = sorted(a for a in inherited if not hasattr(torch.nn.Module, a))  # torch's own API is not ours to list
         if missing:

@@ -107,6 +107,10 @@ SURFACE: tuple[Touch, ...] = (
             "train_loader",
             "callbacks",
             "loss_names",
+            "epoch",
+            "start_epoch",
+            "optimizer",
+            "resume",
             "stride",
             "ema",
         ),
@@ -289,6 +293,32 @@ SURFACE: tuple[Touch, ...] = (
         "ultralytics.utils.torch_utils.torch_distributed_zero_first", "calls", "models.train", params=("local_rank",)
     ),  # fmt: skip
     Touch("ultralytics.utils.torch_utils.unwrap_model", "calls", "models.train", params=("m",)),
+    # --- further hooks and helpers (reliability work: exact resume, predict summary) ---
+    Touch("ultralytics.data.base.BaseDataset.__getitem__", "overrides", "data.dataset", params=("index",)),
+    Touch("ultralytics.engine.results.BaseTensor.numpy", "overrides", "engine.results"),
+    Touch("ultralytics.engine.results.BaseTensor.cpu", "overrides", "engine.results"),
+    Touch("ultralytics.engine.results.BaseTensor.cuda", "overrides", "engine.results"),
+    Touch("ultralytics.engine.results.BaseTensor.to", "overrides", "engine.results"),
+    Touch("ultralytics.engine.results.BaseTensor.__len__", "overrides", "engine.results"),
+    Touch("ultralytics.engine.results.BaseTensor.__getitem__", "overrides", "engine.results", params=("idx",)),
+    Touch(
+        "ultralytics.engine.predictor.BasePredictor.stream_inference",
+        "overrides",
+        "models.predict",
+        params=("source", "model"),
+    ),  # fmt: skip
+    Touch("ultralytics.engine.trainer.BaseTrainer.optimizer_step", "overrides", "models.train"),
+    Touch(
+        "ultralytics.engine.trainer.BaseTrainer.build_optimizer",
+        "overrides",
+        "models.train",
+        params=("model", "name", "lr", "momentum", "decay", "iterations"),
+    ),  # fmt: skip
+    Touch("ultralytics.engine.trainer.BaseTrainer.resume_training", "overrides", "models.train", params=("ckpt",)),
+    Touch("ultralytics.engine.trainer.BaseTrainer._close_dataloader_mosaic", "overrides", "models.train"),
+    Touch("ultralytics.engine.trainer.BaseTrainer.add_callback", "calls", "models.train", params=("event", "callback")),
+    Touch("ultralytics.nn.tasks.BaseModel._predict_augment", "overrides", "nn.model", params=("x",)),
+    Touch("ultralytics.nn.autobackend.check_class_names", "calls", "models.predict", params=("names",)),
 )
 
 
