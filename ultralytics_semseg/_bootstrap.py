@@ -21,13 +21,17 @@ _TARGETS = {
     "ultralytics.nn.tasks": "patch_safe_globals",
     "ultralytics.utils.callbacks.base": "patch_callbacks",
     "ultralytics.engine.exporter": "patch_exporter",
+    "ultralytics.engine.model": "patch_model",
 }
+# modules that `python -m` runs as __main__ (runpy executes a code object, no exec_module): registry function that
+# returns the code to run instead
+_MAIN_TARGETS = {"ultralytics.cfg.__init__": "cfg_main_code"}
 _done: set[str] = set()
 
 
 def _apply(module_name: str) -> None:
     """Run the patch for `module_name` once, never raising."""
-    if module_name in _done:
+    if module_name in _done or module_name not in _TARGETS:
         return
     _done.add(module_name)
     try:
@@ -51,6 +55,18 @@ class _PatchingLoader(importlib.abc.Loader):
         self.loader.exec_module(module)
         _apply(module.__name__)
 
+    def get_code(self, fullname: str):
+        code = self.loader.get_code(fullname)
+        if fullname not in _MAIN_TARGETS:
+            return code
+        try:
+            from ultralytics_semseg import registry
+
+            return getattr(registry, _MAIN_TARGETS[fullname])(code)
+        except Exception as e:  # a broken plug-in must not break Ultralytics
+            warnings.warn(f"ultralytics-semseg: could not register with {fullname}: {e!r}", stacklevel=2)
+            return code
+
     def __getattr__(self, name: str):  # get_source, is_package, ... for tools that introspect loaders
         return getattr(self.loader, name)
 
@@ -61,7 +77,7 @@ class _PostImportFinder(importlib.abc.MetaPathFinder):
     _busy: set[str] = set()
 
     def find_spec(self, fullname: str, path=None, target=None):
-        if fullname not in _TARGETS or fullname in _done or fullname in self._busy:
+        if (fullname not in _TARGETS and fullname not in _MAIN_TARGETS) or fullname in _done or fullname in self._busy:
             return None
         self._busy.add(fullname)
         try:

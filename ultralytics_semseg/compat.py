@@ -91,3 +91,13 @@ def loader_batch_sampler(loader):
             "release builds its loaders differently, update compat.py"
         )
     return bs
+
+
+def tuner_kwargs(model) -> dict:
+    """`Tuner(model=...)` seeds every trial with the caller's model on recent 8.4 releases; earlier ones rebuild it
+    from `args.model` in each trial and take no `model` argument."""
+    import inspect
+
+    from ultralytics.engine.tuner import Tuner
+
+    return {"model": model} if "model" in inspect.signature(Tuner.__init__).parameters else {}

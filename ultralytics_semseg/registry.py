@@ -46,6 +46,13 @@ def patch_cfg(cfg: ModuleType) -> None:
             setattr(cfg.DEFAULT_CFG, key, value)
 
 
+def cfg_main_code(code):
+    """`python -m ultralytics.cfg.__init__` (how Ultralytics' tuner starts its trials) runs `cfg/__init__.py` a second
+    time as `__main__`: a fresh copy whose task tables `patch_cfg` never saw ("Invalid 'task=semseg'"). Run the
+    entrypoint of the imported, patched `ultralytics.cfg` instead, which is what that file's `__main__` block calls."""
+    return compile("import ultralytics.cfg\nultralytics.cfg.entrypoint(debug='')\n", code.co_filename, "exec")
+
+
 def semseg_task_map() -> dict:
     """Classes behind the `semseg` task, imported on first use."""
     from ultralytics_semseg.models.predict import SemSegPredictor
@@ -111,6 +118,25 @@ def patch_exporter(module: ModuleType) -> None:
 
     get_int8_calibration_dataloader._semseg = True
     exporter.get_int8_calibration_dataloader = get_int8_calibration_dataloader
+
+
+def patch_model(module: ModuleType) -> None:
+    """`Model.tune` on a semseg model uses the task's defaults, search space and trial command (engine/tuner.py)."""
+    model = module.Model
+    tune = model.tune
+    if getattr(tune, "_semseg", False):
+        return
+
+    @functools.wraps(tune)
+    def patched_tune(self, use_ray=False, iterations=300, *args, **kwargs):
+        if getattr(self, "task", None) == TASK:
+            from ultralytics_semseg.engine.tuner import tune as semseg_tune
+
+            return semseg_tune(self, use_ray, iterations, *args, **kwargs)
+        return tune(self, use_ray, iterations, *args, **kwargs)
+
+    patched_tune._semseg = True
+    model.tune = patched_tune
 
 
 def patch_safe_globals(tasks: ModuleType) -> None:
