@@ -1,13 +1,28 @@
 """Export hooks: the output contract of exported semseg models.
 
 Ultralytics' exporter only configures its own heads, so two callbacks, registered for every model, act on semseg
-models only: before the export the head gets the chosen `export_output` and the metadata records it; after an ONNX
-export the graph outputs get readable names.
+models only: before the export the head is switched to its export outputs (for every format: ONNX, TorchScript,
+`torch.export`-based LiteRT/ExecuTorch, PNNX ...) with the chosen `export_output`, and the metadata records what the
+graph really returns; after an ONNX export the graph outputs get readable names.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+# Formats that cannot carry a class map: the outputs they accept (the first is their default) and why. Every other
+# format defaults to `classmap`.
+FORMAT_OUTPUTS = {
+    "ncnn": (
+        ("logits_stride4", "logits"),
+        "NCNN has no ArgMax layer (the graph exports but cannot load: 'layer torch.argmax not exists')",
+    ),
+    "litert": (
+        ("logits_stride4", "logits"),
+        "Ultralytics' LiteRT backend rescales every 3-D output as boxes, which corrupts a (B, H, W) class map, and "
+        "the LiteRT GPU delegate cannot compile ArgMax",
+    ),
+}
 
 # Imported while Ultralytics itself is still importing, so the model modules load inside the hooks.
 
@@ -26,17 +41,26 @@ def on_export_start(exporter) -> None:
         return
     from ultralytics_semseg.nn.head import EXPORT_OUTPUTS
 
-    mode = getattr(exporter.args, "export_output", None) or "classmap"
+    fmt = exporter.args.format
+    allowed, reason = FORMAT_OUTPUTS.get(fmt, ((), ""))
+    mode = getattr(exporter.args, "export_output", None) or (allowed[0] if allowed else "classmap")
     if mode not in EXPORT_OUTPUTS:
         raise ValueError(f"export_output='{mode}' is not one of {list(EXPORT_OUTPUTS)}")
-    if exporter.args.format == "engine" and mode in {"classmap", "classmap_conf"} and not tensorrt_supports_uint8():
+    if allowed and mode not in allowed:
+        raise ValueError(
+            f"format={fmt} cannot return export_output={mode}: {reason}. Export with export_output={allowed[0]} "
+            f"(or {' / '.join(allowed[1:])}); predict and val then resize the logits and take the argmax on the host."
+        )
+    no_uint8 = {"engine": "TensorRT < 10", "coreml": "Core ML", "mlmodel": "Core ML"}.get(fmt)
+    if no_uint8 and mode in {"classmap", "classmap_conf"} and (fmt != "engine" or not tensorrt_supports_uint8()):
         from ultralytics.utils import LOGGER
 
-        LOGGER.warning(f"TensorRT < 10 has no uint8 outputs: exporting export_output=classmap_int32 instead of {mode}")
+        LOGGER.warning(f"{no_uint8} has no uint8 outputs: exporting export_output=classmap_int32 instead of {mode}")
         mode = "classmap_int32"
-    head.export_output = mode
+    head.export, head.export_output = True, mode  # whatever the format traces or exports with
     # ONNX Runtime's CPU kernels are fastest on NHWC; formats converted from ONNX (TensorRT, TF) get the plain graph
-    head.nhwc_tail = exporter.args.format == "onnx"
+    head.nhwc_tail = fmt == "onnx"
+    exporter.output_shape = _output_shapes(exporter)  # the exporter's dry run saw the PyTorch logits
     exporter.metadata.update(
         {
             "semseg_output": mode,
@@ -47,6 +71,15 @@ def on_export_start(exporter) -> None:
             "ignore_index": 255,
         }
     )
+
+
+def _output_shapes(exporter) -> tuple:
+    """Shapes of what the exported graph returns, from one forward pass of the model in export mode."""
+    import torch
+
+    with torch.no_grad():
+        y = exporter.model(exporter.im)
+    return tuple(y.shape) if isinstance(y, torch.Tensor) else tuple(tuple(x.shape) for x in y)
 
 
 def on_export_end(exporter) -> None:
