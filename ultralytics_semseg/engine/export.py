@@ -86,6 +86,8 @@ def on_export_end(exporter) -> None:
     """Give the outputs of an exported ONNX graph their contract names ('classmap', 'confidence', 'logits')."""
     head = _semseg_head(exporter)
     f = Path(str(exporter.file)).with_suffix(".onnx")
+    if exporter.args.quantize == 8:  # Ultralytics' ONNX Runtime static INT8 writes <stem>_int8.onnx
+        f = f.with_name(f"{f.stem}_int8.onnx")
     if head is None or exporter.args.format != "onnx" or not f.is_file():
         return
     import onnx
