@@ -33,11 +33,13 @@ def export_all(model: str, imgsz: list[int], data: str) -> dict[str, str]:
     from ultralytics import YOLO
 
     kw = dict(imgsz=imgsz, verbose=False)
+    # the INT8 ONNX export writes and then deletes <stem>.onnx on its way to <stem>_int8.onnx: it goes first
+    onnx_int8 = YOLO(model).export(format="onnx", quantize=8, data=data, **kw)
     return {
         "OpenVINO FP32": YOLO(model).export(format="openvino", **kw),
         "OpenVINO INT8": YOLO(model).export(format="openvino", quantize=8, data=data, **kw),
         "ONNX Runtime FP32": YOLO(model).export(format="onnx", **kw),
-        "ONNX Runtime INT8": YOLO(model).export(format="onnx", quantize=8, data=data, **kw),
+        "ONNX Runtime INT8": onnx_int8,
     }
 
 

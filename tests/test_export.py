@@ -103,8 +103,20 @@ EXECUTORCH = pytest.mark.skipif(not _installed("executorch"), reason="executorch
         ("ncnn", ["imgsz=128,256", "export_output=logits"], ["rect"], "logits"),
         ("mnn", ["imgsz=128,256"], ["rect"], "classmap"),
         pytest.param("litert", ["imgsz=128,256"], ["rect"], "logits_stride4", marks=LITERT),
-        pytest.param("paddle", ["imgsz=128,256"], ["rect"], "classmap", marks=PADDLE),
-        pytest.param("executorch", ["imgsz=128,256"], ["rect"], "classmap", marks=EXECUTORCH),
+        pytest.param(
+            "paddle",
+            ["imgsz=128,256"],
+            ["rect"],
+            "classmap",
+            marks=[
+                PADDLE,
+                pytest.mark.xfail(
+                    reason="PaddlePaddle 3.3 oneDNN executor rejects any YOLO graph at run "
+                    "time ('ConvertPirAttribute2RuntimeAttribute'), detection ones too"
+                ),
+            ],
+        ),  # fmt: skip
+        pytest.param("executorch", ["imgsz=128,256"], ["rect"], "logits_stride4", marks=EXECUTORCH),
     ],
 )
 def test_exported_predictions_and_val_match_pytorch(weights, sources, fmt, args, kinds, mode):
@@ -166,9 +178,23 @@ def test_output_contract(weights, sources):
             assert torch.allclose(r.conf[agree], ref.conf[agree], atol=2e-3), mode
 
 
+def test_coreml_metadata_matches_graph(weights):
+    """Core ML has no uint8 outputs: the class map is int32 and the metadata says so. Its runtime is macOS-only, so
+    the converted graph's declared outputs are read from the spec."""
+    ct = pytest.importorskip("coremltools")
+    f = _export(weights, "coreml", "imgsz=128,256")
+    spec = ct.models.MLModel(f, skip_model_load=True).get_spec()
+    meta = dict(spec.description.metadata.userDefined)
+    assert meta["semseg_output"] == "classmap_int32" and ast.literal_eval(meta["output_names"]) == ["classmap"]
+    (out,) = spec.description.output
+    dtype = ct.proto.FeatureTypes_pb2.ArrayFeatureType.ArrayDataType.Name(out.type.multiArrayType.dataType)
+    assert list(out.type.multiArrayType.shape) == [1, 128, 256] and dtype == "INT32"
+
+
 def test_formats_without_class_maps_refuse_them(weights):
-    """NCNN cannot load an ArgMax and Ultralytics' LiteRT backend misreads 3-D outputs: refused before converting."""
-    for fmt in ("ncnn", "litert"):
+    """NCNN cannot load an ArgMax, Ultralytics' LiteRT backend misreads 3-D outputs, ExecuTorch fails to run the
+    class-map tail: refused before converting."""
+    for fmt in ("ncnn", "litert", "executorch"):
         p = run_cli("export", f"model={weights}", f"format={fmt}", "imgsz=64", "export_output=classmap", check=False)
         assert p.returncode != 0
         assert f"format={fmt} cannot return export_output=classmap" in p.stderr

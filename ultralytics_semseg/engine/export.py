@@ -22,6 +22,11 @@ FORMAT_OUTPUTS = {
         "Ultralytics' LiteRT backend rescales every 3-D output as boxes, which corrupts a (B, H, W) class map, and "
         "the LiteRT GPU delegate cannot compile ArgMax",
     ),
+    "executorch": (
+        ("logits_stride4", "logits"),
+        "the ExecuTorch runtime fails on the class-map tail (ArgMax + uint8: 'method->execute() failed with error "
+        "0x12'; logits run)",
+    ),
 }
 
 # Imported while Ultralytics itself is still importing, so the model modules load inside the hooks.
@@ -57,6 +62,13 @@ def on_export_start(exporter) -> None:
 
         LOGGER.warning(f"{no_uint8} has no uint8 outputs: exporting export_output=classmap_int32 instead of {mode}")
         mode = "classmap_int32"
+    if fmt == "onnx" and exporter.args.quantize == 8:
+        from ultralytics.utils import LOGGER
+
+        LOGGER.warning(
+            "ONNX Runtime static INT8 (QDQ) ran ~2x slower than FP32 for semseg models on an AVX-512 VNNI CPU at "
+            "512x1024 (benchmarks/int8_speed.py, docs/deploy.md); for INT8 on CPU use format=openvino int8=True"
+        )
     head.export, head.export_output = True, mode  # whatever the format traces or exports with
     # ONNX Runtime's CPU kernels are fastest on NHWC; formats converted from ONNX (TensorRT, TF) get the plain graph
     head.nhwc_tail = fmt == "onnx"
