@@ -34,6 +34,20 @@ def weights(trained_run) -> str:
     return str(trained_run / "weights" / "best.pt")
 
 
+def test_python_m_ultralytics_cfg_knows_semseg():
+    """How Ultralytics' tuner starts trials (`_YOLO_CLI_COMMAND`): `cfg/__init__.py` re-run as `__main__` used to be
+    a copy without the semseg task ("Invalid 'task=semseg'")."""
+    import subprocess
+
+    from ultralytics.cfg import _YOLO_CLI_COMMAND
+
+    assert _YOLO_CLI_COMMAND[1:] == ["-m", "ultralytics.cfg.__init__"]  # what registry.cfg_main_code answers for
+    cmd = [*_YOLO_CLI_COMMAND, "train", "task=semseg", "model=nonexistent-semseg.yaml"]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    out = p.stdout + p.stderr
+    assert "Invalid 'task=semseg'" not in out and "nonexistent-semseg.yaml" in out, out[-2000:]
+
+
 TUNE_ARGS = dict(epochs=1, iterations=2, imgsz=64, batch=8, workers=0, plots=False)
 
 
