@@ -24,6 +24,11 @@ def fp16_enabled(args: SimpleNamespace) -> bool:
     return getattr(args, "quantize", None) == 16 or bool(getattr(args, "half", False))
 
 
+def int8_enabled(args: SimpleNamespace) -> bool:
+    """INT8 export flag: `quantize=8` on recent 8.4 releases, `int8=True` before."""
+    return getattr(args, "quantize", None) == 8 or bool(getattr(args, "int8", False))
+
+
 def openvino_fp32(autobackend, weights) -> None:
     """Make Ultralytics' OpenVINO backend infer in FP32 (it lets the CPU plugin pick bf16 where the CPU has it).
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ultralytics_semseg.compat import int8_enabled
+
 # Formats that cannot carry a class map: the outputs they accept (the first is their default) and why. Every other
 # format defaults to `classmap`.
 FORMAT_OUTPUTS = {
@@ -62,7 +64,7 @@ def on_export_start(exporter) -> None:
 
         LOGGER.warning(f"{no_uint8} has no uint8 outputs: exporting export_output=classmap_int32 instead of {mode}")
         mode = "classmap_int32"
-    if fmt == "onnx" and exporter.args.quantize == 8:
+    if fmt == "onnx" and int8_enabled(exporter.args):
         from ultralytics.utils import LOGGER
 
         LOGGER.warning(
@@ -98,7 +100,7 @@ def on_export_end(exporter) -> None:
     """Give the outputs of an exported ONNX graph their contract names ('classmap', 'confidence', 'logits')."""
     head = _semseg_head(exporter)
     f = Path(str(exporter.file)).with_suffix(".onnx")
-    if exporter.args.quantize == 8:  # Ultralytics' ONNX Runtime static INT8 writes <stem>_int8.onnx
+    if int8_enabled(exporter.args):  # Ultralytics' ONNX Runtime static INT8 writes <stem>_int8.onnx
         f = f.with_name(f"{f.stem}_int8.onnx")
     if head is None or exporter.args.format != "onnx" or not f.is_file():
         return
