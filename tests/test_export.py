@@ -65,8 +65,8 @@ def check_output_contract(f: str, nc: int) -> str:
     from ultralytics.nn.autobackend import AutoBackend
 
     backend = AutoBackend(f)
-    meta = backend.metadata
-    mode = meta["semseg_output"]
+    meta = {k: ast.literal_eval(v) if isinstance(v, str) and v[:1] in "[{(" else v for k, v in backend.metadata.items()}
+    mode = meta["semseg_output"]  # ONNX keeps every metadata value as a string: lists are parsed above
     h, w = meta["imgsz"]
     y = backend(torch.zeros(1, 3, h, w))
     outs = [
