@@ -88,9 +88,11 @@ def test_ray_tune_two_trials(tiny_data, root):
             assert SEMSEG_SPACE[lo_hi_key][0] <= r.config[lo_hi_key] <= SEMSEG_SPACE[lo_hi_key][1]
 
 
-def test_benchmark_reports_miou(weights, toy_data):
+def test_benchmark_reports_miou(weights, toy_data, tmp_path, monkeypatch):
     """`benchmark` exports, predicts and validates a format; NCNN used to fail (❎) for semseg."""
     from ultralytics import YOLO
+
+    monkeypatch.chdir(tmp_path)  # benchmark() writes benchmarks.log into the working directory
     from ultralytics.utils.benchmarks import benchmark
 
     df = benchmark(model=weights, data="synthetic-streets.yaml", imgsz=128, format="ncnn", verbose=False)
