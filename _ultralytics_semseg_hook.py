@@ -20,8 +20,12 @@ TARGETS = {
     "ultralytics.nn.tasks": "patch_tasks",
     "ultralytics.utils.callbacks.base": "patch_callbacks",
     "ultralytics.engine.exporter": "patch_exporter",
+    "ultralytics.engine.model": "patch_model",
     "ultralytics.models.yolo.model": "patch_yolo",
 }
+# Modules that `python -m` runs as __main__ (runpy executes a code object, no exec_module) -> function of the registry
+# that returns the code to run instead (Ultralytics' tuner starts its trials with `python -m ultralytics.cfg.__init__`)
+MAIN_TARGETS = {"ultralytics.cfg.__init__": "cfg_main_code"}
 DEBUG_ENV = "YOLO_SEMSEG_DEBUG"  # set to 1 for full tracebacks instead of one-line error blocks
 
 _done = set()  # targets already handled in this process
@@ -67,7 +71,7 @@ def debug():
 
 def apply(name):
     """Patch the freshly executed Ultralytics module `name` (once), recording any failure instead of raising."""
-    if name in _done:
+    if name in _done or name not in TARGETS:
         return
     _done.add(name)
     module = sys.modules[name]
@@ -144,6 +148,18 @@ class _Loader:
         self.loader.exec_module(module)
         apply(module.__name__)
 
+    def get_code(self, fullname):
+        code = self.loader.get_code(fullname)
+        if fullname not in MAIN_TARGETS or error is not None:
+            return code
+        try:
+            from ultralytics_semseg import registry
+
+            return getattr(registry, MAIN_TARGETS[fullname])(code)
+        except Exception as e:  # a broken plug-in must never break Ultralytics
+            fail(e, f"register with {fullname}")
+            return code
+
     def __getattr__(self, name):  # get_source, is_package, resource readers ... for tools that introspect loaders
         return getattr(self.loader, name)
 
@@ -152,7 +168,7 @@ class Finder:
     """Answers only for the `TARGETS`, and only to wrap the loader that the other finders return."""
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname not in TARGETS or fullname in _done or fullname in _busy:
+        if (fullname not in TARGETS and fullname not in MAIN_TARGETS) or fullname in _done or fullname in _busy:
             return None
         _busy.add(fullname)
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -44,31 +45,91 @@ def _export(weights: Path, fmt: str, *args: str) -> str:
 def _maps(model: str, images: list[str], imgsz: int) -> list[np.ndarray]:
     from ultralytics import YOLO
 
-    # a fresh model per image: older 8.4 releases neither split a batch for a batch-1 export nor keep a static
-    # export's own shape when predict() is called a second time with imgsz=
-    return [YOLO(model).predict(im, imgsz=imgsz, verbose=False)[0].semseg.data.cpu().numpy() for im in images]
+    # task given: MNN keeps its metadata where Ultralytics' task guess cannot read it
+    return [r.semseg.data.cpu().numpy() for r in YOLO(model, task="semseg").predict(images, imgsz=imgsz, verbose=False)]
+
+
+# (dtype, ndim, stride) of each output, per export_output
+CONTRACT = {
+    "classmap": [(np.uint8, 3, 1)],
+    "classmap_int32": [(np.int32, 3, 1)],
+    "classmap_conf": [(np.uint8, 3, 1), (np.float32, 3, 1)],
+    "logits": [(np.float32, 4, 1)],
+    "logits_stride4": [(np.float32, 4, 4)],
+}
+
+
+def check_output_contract(f: str, nc: int) -> str:
+    """Run the export through Ultralytics' backend on a zero image of its input size and check that the outputs
+    have the shapes and dtypes its metadata promises (`semseg_output`, `output_names`, `output_stride`)."""
+    from ultralytics.nn.autobackend import AutoBackend
+
+    backend = AutoBackend(f)
+    meta = {k: ast.literal_eval(v) if isinstance(v, str) and v[:1] in "[{(" else v for k, v in backend.metadata.items()}
+    mode = meta["semseg_output"]  # ONNX keeps every metadata value as a string: lists are parsed above
+    h, w = meta["imgsz"]
+    y = backend(torch.zeros(1, 3, h, w))
+    outs = [
+        np.asarray(o.cpu() if isinstance(o, torch.Tensor) else o) for o in (y if isinstance(y, (list, tuple)) else [y])
+    ]
+    assert len(outs) == len(meta["output_names"]) == len(CONTRACT[mode]), (mode, [o.shape for o in outs])
+    stride = int(meta["output_stride"])
+    for o, (dtype, ndim, s) in zip(outs, CONTRACT[mode]):
+        assert s == stride and o.dtype == dtype and o.ndim == ndim, (f, mode, o.dtype, o.shape)
+        assert o.shape == ((1, h // s, w // s) if ndim == 3 else (1, nc, h // s, w // s)), (f, mode, o.shape)
+    return mode
+
+
+def _installed(*modules: str) -> bool:
+    return all(importlib.util.find_spec(m) is not None for m in modules)
+
+
+# Runtimes too heavy or conflicting for the dev extra (verified by hand, see docs/deploy.md): run when installed
+LITERT = pytest.mark.skipif(not _installed("litert_torch", "ai_edge_litert"), reason="litert-torch not installed")
+PADDLE = pytest.mark.skipif(not _installed("paddle", "x2paddle"), reason="paddlepaddle/x2paddle not installed")
+EXECUTORCH = pytest.mark.skipif(not _installed("executorch"), reason="executorch not installed")
 
 
 @pytest.mark.parametrize(
-    "fmt,args,kinds",
+    "fmt,args,kinds,mode",
     [
-        ("onnx", ["imgsz=128,256"], ["rect"]),  # static at the 1:2 images' shape
-        ("onnx", ["imgsz=128"], ["square"]),  # static square, square images
-        ("onnx", ["dynamic=True", "imgsz=256"], ["rect", "square"]),
-        ("openvino", ["imgsz=128,256"], ["rect"]),
-        ("openvino", ["dynamic=True", "imgsz=256"], ["rect", "square"]),
-        ("torchscript", ["imgsz=128,256"], ["rect"]),
+        ("onnx", ["imgsz=128,256"], ["rect"], "classmap"),  # static at the 1:2 images' shape
+        ("onnx", ["imgsz=128"], ["square"], "classmap"),  # static square, square images
+        ("onnx", ["dynamic=True", "imgsz=256"], ["rect", "square"], "classmap"),
+        ("openvino", ["imgsz=128,256"], ["rect"], "classmap"),
+        ("openvino", ["dynamic=True", "imgsz=256"], ["rect", "square"], "classmap"),
+        ("torchscript", ["imgsz=128,256"], ["rect"], "classmap"),
+        ("ncnn", ["imgsz=128,256"], ["rect"], "logits_stride4"),  # NCNN cannot load an ArgMax
+        ("ncnn", ["imgsz=128,256", "export_output=logits"], ["rect"], "logits"),
+        ("mnn", ["imgsz=128,256"], ["rect"], "classmap"),
+        pytest.param("litert", ["imgsz=128,256"], ["rect"], "logits_stride4", marks=LITERT),
+        pytest.param(
+            "paddle",
+            ["imgsz=128,256"],
+            ["rect"],
+            "classmap",
+            marks=[
+                PADDLE,
+                pytest.mark.xfail(
+                    reason="PaddlePaddle 3.3 oneDNN executor rejects any YOLO graph at run "
+                    "time ('ConvertPirAttribute2RuntimeAttribute'), detection ones too"
+                ),
+            ],
+        ),  # fmt: skip
+        pytest.param("executorch", ["imgsz=128,256"], ["rect"], "logits_stride4", marks=EXECUTORCH),
     ],
 )
-def test_exported_predictions_and_val_match_pytorch(weights, sources, fmt, args, kinds):
+def test_exported_predictions_and_val_match_pytorch(weights, sources, fmt, args, kinds, mode):
     """A static export letterboxes to its own shape, so it is compared on images of that shape; dynamic on both.
 
     Inputs are at the images' own size: when they are rescaled, PyTorch resizes logits to the original size before
     the argmax while a class-map graph's output is resized with nearest, which differs at class boundaries by design.
+    The export's real outputs (through Ultralytics' backend for the format) match its metadata.
     """
     from ultralytics import YOLO
 
     f = _export(weights, fmt, *args)
+    assert check_output_contract(f, nc=8) == mode
     for kind in kinds:
         imgsz = {"rect": 256, "square": 128}[kind]  # the sources' long side
         ref, got = _maps(str(weights), sources[kind], imgsz), _maps(f, sources[kind], imgsz)
@@ -78,7 +139,7 @@ def test_exported_predictions_and_val_match_pytorch(weights, sources, fmt, args,
         return  # the validation images are 1:2
     kw = dict(data="synthetic-streets.yaml", imgsz=256, batch=1, plots=False, verbose=False)
     m_ref = YOLO(str(weights)).val(**kw).semseg.IoU
-    m_exp = YOLO(f).val(**kw).semseg.IoU
+    m_exp = YOLO(f, task="semseg").val(**kw).semseg.IoU
     assert abs(m_ref - m_exp) * 100 <= 0.1, (m_ref, m_exp)
 
 
@@ -100,7 +161,7 @@ def test_output_contract(weights, sources):
         s = ort.InferenceSession(f, providers=["CPUExecutionProvider"])
         meta = s.get_modelmeta().custom_metadata_map
         assert meta["task"] == "semseg" and meta["semseg_output"] == mode
-        assert ast.literal_eval(meta["semseg_output_names"]) == [o[0] for o in outs]
+        assert ast.literal_eval(meta["output_names"]) == [o[0] for o in outs]
         assert [(o.name, o.type, len(o.shape)) for o in s.get_outputs()] == outs
         if mode.startswith("classmap"):  # the fast tail: class scores last before the Resize and the ArgMax
             ops = [n.op_type for n in onnx.load(f).graph.node]
@@ -115,6 +176,29 @@ def test_output_contract(weights, sources):
         if r.conf is not None:
             agree = r.data == ref.data
             assert torch.allclose(r.conf[agree], ref.conf[agree], atol=2e-3), mode
+
+
+def test_coreml_metadata_matches_graph(weights):
+    """Core ML has no uint8 outputs: the class map is int32 and the metadata says so. Its runtime is macOS-only, so
+    the converted graph's declared outputs are read from the spec."""
+    ct = pytest.importorskip("coremltools")
+    f = _export(weights, "coreml", "imgsz=128,256")
+    spec = ct.models.MLModel(f, skip_model_load=True).get_spec()
+    meta = dict(spec.description.metadata.userDefined)
+    assert meta["semseg_output"] == "classmap_int32" and ast.literal_eval(meta["output_names"]) == ["classmap"]
+    (out,) = spec.description.output
+    dtype = ct.proto.FeatureTypes_pb2.ArrayFeatureType.ArrayDataType.Name(out.type.multiArrayType.dataType)
+    assert list(out.type.multiArrayType.shape) == [1, 128, 256] and dtype == "INT32"
+
+
+def test_formats_without_class_maps_refuse_them(weights):
+    """NCNN cannot load an ArgMax, Ultralytics' LiteRT backend misreads 3-D outputs, ExecuTorch fails to run the
+    class-map tail: refused before converting."""
+    for fmt in ("ncnn", "litert", "executorch"):
+        p = run_cli("export", f"model={weights}", f"format={fmt}", "imgsz=64", "export_output=classmap", check=False)
+        assert p.returncode != 0
+        assert f"format={fmt} cannot return export_output=classmap" in p.stderr
+        assert "Export with export_output=logits_stride4" in p.stderr
 
 
 def test_onnx_example_runs_without_torch(weights, sources, tmp_path):

@@ -92,7 +92,7 @@ def test_start_up_hook_reported_nothing():
     import ultralytics.models.yolo.model  # noqa: F401
 
     assert hook.error is None, f"Ultralytics {VERSION}: the plug-in failed to load: {hook.error}"
-    assert set(hook.TARGETS) == {t.name for t in SURFACE if t.how == "hooks"}
+    assert {*hook.TARGETS, *hook.MAIN_TARGETS} == {t.name for t in SURFACE if t.how == "hooks"}
 
 
 def _imported_ultralytics_names() -> dict[str, str]:
@@ -201,18 +201,3 @@ def test_every_base_class_attribute_the_plugin_uses_is_listed():
         if missing:
             unlisted[cls.__qualname__] = missing
     assert not unlisted, f"base-class attributes used but not in ultralytics_semseg/surface.py: {unlisted}"
-
-
-def test_export_metadata_keys_do_not_shadow_backend_attributes():
-    """Ultralytics' backends turn every metadata key into an attribute (`apply_metadata`): ours must not overwrite one
-    they set themselves (an `output_names` key once broke ONNX inference where metadata is applied last)."""
-    import ultralytics.nn.autobackend as ab
-
-    src = (ROOT / "ultralytics_semseg" / "engine" / "export.py").read_text()
-    keys = re.findall(r'^\s+"(\w+)":', src[src.index("exporter.metadata.update(") :], flags=re.M)
-    assert "semseg_output" in keys
-    sources = inspect.getsource(ab)
-    backends = Path(ab.__file__).parent / "backends"
-    sources += "".join(f.read_text() for f in backends.glob("*.py")) if backends.is_dir() else ""
-    shadowed = [k for k in keys if re.search(rf"self\.{k}\s*=", sources)]
-    assert not shadowed, f"Ultralytics {VERSION}: export metadata keys {shadowed} are backend attributes"

@@ -24,6 +24,11 @@ def fp16_enabled(args: SimpleNamespace) -> bool:
     return getattr(args, "quantize", None) == 16 or bool(getattr(args, "half", False))
 
 
+def int8_enabled(args: SimpleNamespace) -> bool:
+    """INT8 export flag: `quantize=8` on recent 8.4 releases, `int8=True` before."""
+    return getattr(args, "quantize", None) == 8 or bool(getattr(args, "int8", False))
+
+
 def openvino_fp32(autobackend, weights) -> None:
     """Make Ultralytics' OpenVINO backend infer in FP32 (it lets the CPU plugin pick bf16 where the CPU has it).
 
@@ -91,3 +96,13 @@ def loader_batch_sampler(loader):
             "release builds its loaders differently, update compat.py"
         )
     return bs
+
+
+def tuner_kwargs(model) -> dict:
+    """`Tuner(model=...)` seeds every trial with the caller's model on recent 8.4 releases; earlier ones rebuild it
+    from `args.model` in each trial and take no `model` argument."""
+    import inspect
+
+    from ultralytics.engine.tuner import Tuner
+
+    return {"model": model} if "model" in inspect.signature(Tuner.__init__).parameters else {}

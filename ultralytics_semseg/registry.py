@@ -51,6 +51,13 @@ def patch_cfg(cfg: ModuleType) -> None:
             setattr(cfg.DEFAULT_CFG, key, value)
 
 
+def cfg_main_code(code):
+    """`python -m ultralytics.cfg.__init__` (how Ultralytics' tuner starts its trials) runs `cfg/__init__.py` a second
+    time as `__main__`: a fresh copy whose task tables `patch_cfg` never saw ("Invalid 'task=semseg'"). Run the
+    entrypoint of the imported, patched `ultralytics.cfg` instead, which is what that file's `__main__` block calls."""
+    return compile("import ultralytics.cfg\nultralytics.cfg.entrypoint(debug='')\n", code.co_filename, "exec")
+
+
 def semseg_task_map() -> dict:
     """Classes behind the `semseg` task, imported on first use."""
     from ultralytics_semseg.models.predict import SemSegPredictor
@@ -113,23 +120,41 @@ def patch_callbacks(base: ModuleType) -> None:
             hooks.append(getattr(export, event))
 
 
-def patch_exporter(module: ModuleType) -> None:
-    """INT8 calibration for semseg models reads semseg datasets (Ultralytics' builds detection datasets)."""
-    exporter = module.Exporter
-    original = exporter.get_int8_calibration_dataloader
+def _route_to_semseg(cls: type, name: str, is_semseg, impl: str) -> None:
+    """Wrap `cls.<name>` so that semseg objects run `impl` ('module:function', called with the same arguments) and
+    all others Ultralytics' original method. Idempotent."""
+    original = getattr(cls, name)
     if getattr(original, "_semseg", False):
         return
 
     @functools.wraps(original)
-    def get_int8_calibration_dataloader(self, prefix=""):
-        if getattr(self.model, "task", None) == TASK:
-            from ultralytics_semseg.engine.export import calibration_loader
+    def routed(self, *args, **kwargs):
+        if is_semseg(self):
+            import importlib
 
-            return calibration_loader(self, prefix)
-        return original(self, prefix)
+            module, fn = impl.split(":")
+            return getattr(importlib.import_module(module), fn)(self, *args, **kwargs)
+        return original(self, *args, **kwargs)
 
-    get_int8_calibration_dataloader._semseg = True
-    exporter.get_int8_calibration_dataloader = get_int8_calibration_dataloader
+    routed._semseg = True
+    setattr(cls, name, routed)
+
+
+def patch_exporter(module: ModuleType) -> None:
+    """INT8 calibration for semseg models reads semseg datasets (Ultralytics' builds detection datasets)."""
+    _route_to_semseg(
+        module.Exporter,
+        "get_int8_calibration_dataloader",
+        lambda exporter: getattr(exporter.model, "task", None) == TASK,
+        "ultralytics_semseg.engine.export:calibration_loader",
+    )
+
+
+def patch_model(module: ModuleType) -> None:
+    """`Model.tune` on a semseg model uses the task's defaults and search space (engine/tuner.py)."""
+    _route_to_semseg(
+        module.Model, "tune", lambda model: getattr(model, "task", None) == TASK, "ultralytics_semseg.engine.tuner:tune"
+    )
 
 
 def patch_tasks(tasks: ModuleType) -> None:

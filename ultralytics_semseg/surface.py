@@ -51,7 +51,10 @@ SURFACE: tuple[Touch, ...] = (
     Touch("ultralytics.nn.tasks", "hooks", "_ultralytics_semseg_hook"),
     Touch("ultralytics.utils.callbacks.base", "hooks", "_ultralytics_semseg_hook"),
     Touch("ultralytics.engine.exporter", "hooks", "_ultralytics_semseg_hook"),
+    Touch("ultralytics.engine.model", "hooks", "_ultralytics_semseg_hook"),
     Touch("ultralytics.models.yolo.model", "hooks", "_ultralytics_semseg_hook"),
+    Touch("ultralytics.cfg.__init__", "hooks", "_ultralytics_semseg_hook.MAIN_TARGETS, registry.cfg_main_code"),
+    Touch("ultralytics.engine.model.Model.tune", "wraps", "registry.patch_model, engine.tuner"),
     Touch("ultralytics.cfg.TASKS", "writes", "registry.patch_cfg", types=("tuple", "frozenset")),
     Touch("ultralytics.cfg.TASK2DATA", "writes", "registry.patch_cfg", types=("dict",)),
     Touch("ultralytics.cfg.TASK2MODEL", "writes", "registry.patch_cfg", types=("dict",)),
@@ -318,6 +321,12 @@ SURFACE: tuple[Touch, ...] = (
     Touch("ultralytics.engine.trainer.BaseTrainer._close_dataloader_mosaic", "overrides", "models.train"),
     Touch("ultralytics.engine.trainer.BaseTrainer.add_callback", "calls", "models.train", params=("event", "callback")),
     Touch("ultralytics.nn.tasks.BaseModel._predict_augment", "overrides", "nn.model", params=("x",)),
+    # --- tuner, metrics export, results (export/tuner work) ---
+    Touch("ultralytics.engine.tuner.Tuner", "calls", "engine.tuner"),
+    Touch("ultralytics.utils.tuner.run_ray_tune", "calls", "engine.tuner"),
+    Touch("ultralytics.engine.results.Boxes", "calls", "engine.results"),
+    Touch("ultralytics.utils.DataExportMixin", "subclasses", "utils.metrics"),
+    Touch("ultralytics.utils.SimpleClass", "subclasses", "utils.metrics"),
     Touch("ultralytics.nn.autobackend.check_class_names", "calls", "models.predict", params=("names",)),
 )
 

@@ -1,13 +1,35 @@
 """Export hooks: the output contract of exported semseg models.
 
 Ultralytics' exporter only configures its own heads, so two callbacks, registered for every model, act on semseg
-models only: before the export the head gets the chosen `export_output` and the metadata records it; after an ONNX
-export the graph outputs get readable names.
+models only: before the export the head is switched to its export outputs (for every format: ONNX, TorchScript,
+`torch.export`-based LiteRT/ExecuTorch, PNNX ...) with the chosen `export_output`, and the metadata records what the
+graph really returns; after an ONNX export the graph outputs get readable names.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from ultralytics_semseg.compat import int8_enabled
+
+# Formats that cannot carry a class map: the outputs they accept (the first is their default) and why. Every other
+# format defaults to `classmap`.
+FORMAT_OUTPUTS = {
+    "ncnn": (
+        ("logits_stride4", "logits"),
+        "NCNN has no ArgMax layer (the graph exports but cannot load: 'layer torch.argmax not exists')",
+    ),
+    "litert": (
+        ("logits_stride4", "logits"),
+        "Ultralytics' LiteRT backend rescales every 3-D output as boxes, which corrupts a (B, H, W) class map, and "
+        "the LiteRT GPU delegate cannot compile ArgMax",
+    ),
+    "executorch": (
+        ("logits_stride4", "logits"),
+        "the ExecuTorch runtime fails on the class-map tail (ArgMax + uint8: 'method->execute() failed with error "
+        "0x12'; logits run)",
+    ),
+}
 
 # Imported while Ultralytics itself is still importing, so the model modules load inside the hooks.
 
@@ -26,21 +48,37 @@ def on_export_start(exporter) -> None:
         return
     from ultralytics_semseg.nn.head import EXPORT_OUTPUTS
 
-    mode = getattr(exporter.args, "export_output", None) or "classmap"
+    fmt = exporter.args.format
+    allowed, reason = FORMAT_OUTPUTS.get(fmt, ((), ""))
+    mode = getattr(exporter.args, "export_output", None) or (allowed[0] if allowed else "classmap")
     if mode not in EXPORT_OUTPUTS:
         raise ValueError(f"export_output='{mode}' is not one of {list(EXPORT_OUTPUTS)}")
-    if exporter.args.format == "engine" and mode in {"classmap", "classmap_conf"} and not tensorrt_supports_uint8():
+    if allowed and mode not in allowed:
+        raise ValueError(
+            f"format={fmt} cannot return export_output={mode}: {reason}. Export with export_output={allowed[0]} "
+            f"(or {' / '.join(allowed[1:])}); predict and val then resize the logits and take the argmax on the host."
+        )
+    no_uint8 = {"engine": "TensorRT < 10", "coreml": "Core ML", "mlmodel": "Core ML"}.get(fmt)
+    if no_uint8 and mode in {"classmap", "classmap_conf"} and (fmt != "engine" or not tensorrt_supports_uint8()):
         from ultralytics.utils import LOGGER
 
-        LOGGER.warning(f"TensorRT < 10 has no uint8 outputs: exporting export_output=classmap_int32 instead of {mode}")
+        LOGGER.warning(f"{no_uint8} has no uint8 outputs: exporting export_output=classmap_int32 instead of {mode}")
         mode = "classmap_int32"
-    head.export_output = mode
+    if fmt == "onnx" and int8_enabled(exporter.args):
+        from ultralytics.utils import LOGGER
+
+        LOGGER.warning(
+            "ONNX Runtime static INT8 (QDQ) ran ~2x slower than FP32 for semseg models on an AVX-512 VNNI CPU at "
+            "512x1024 (benchmarks/int8_speed.py, docs/deploy.md); for INT8 on CPU use format=openvino int8=True"
+        )
+    head.export, head.export_output = True, mode  # whatever the format traces or exports with
     # ONNX Runtime's CPU kernels are fastest on NHWC; formats converted from ONNX (TensorRT, TF) get the plain graph
-    head.nhwc_tail = exporter.args.format == "onnx"
+    head.nhwc_tail = fmt == "onnx"
+    exporter.output_shape = _output_shapes(exporter)  # the exporter's dry run saw the PyTorch logits
     exporter.metadata.update(
         {
             "semseg_output": mode,
-            "semseg_output_names": list(EXPORT_OUTPUTS[mode]),  # "output_names" would shadow the ONNX backend attribute
+            "output_names": list(EXPORT_OUTPUTS[mode]),
             "output_stride": 4 if mode == "logits_stride4" else 1,
             "pad_value": 114,
             "letterbox": "center",
@@ -49,10 +87,21 @@ def on_export_start(exporter) -> None:
     )
 
 
+def _output_shapes(exporter) -> tuple:
+    """Shapes of what the exported graph returns, from one forward pass of the model in export mode."""
+    import torch
+
+    with torch.no_grad():
+        y = exporter.model(exporter.im)
+    return tuple(y.shape) if isinstance(y, torch.Tensor) else tuple(tuple(x.shape) for x in y)
+
+
 def on_export_end(exporter) -> None:
     """Give the outputs of an exported ONNX graph their contract names ('classmap', 'confidence', 'logits')."""
     head = _semseg_head(exporter)
     f = Path(str(exporter.file)).with_suffix(".onnx")
+    if int8_enabled(exporter.args):  # Ultralytics' ONNX Runtime static INT8 writes <stem>_int8.onnx
+        f = f.with_name(f"{f.stem}_int8.onnx")
     if head is None or exporter.args.format != "onnx" or not f.is_file():
         return
     import onnx

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from ultralytics.engine.results import BaseTensor, Masks, Results
+from ultralytics.engine.results import BaseTensor, Boxes, Masks, Results
 
 from ultralytics_semseg.data.utils import IGNORE
 from ultralytics_semseg.utils.plotting import overlay, save_class_png
@@ -67,13 +67,17 @@ class SemSegMasks(Masks):
 class SemSegResults(Results):
     """`Results` carrying `semseg`, a `SemSegMap` with the class map at the original image size.
 
-    `.cpu()`, `.numpy()`, `.to()` and indexing return `SemSegResults` again. `masks` is derived from the class map:
-    one binary mask per class present, with `masks.cls` the class ids (and `masks.xy` polygons).
+    `.cpu()`, `.numpy()`, `.to()` and indexing return `SemSegResults` again. `masks` and `boxes` are derived from the
+    class map, one row per class present, in the same order: `masks` holds the binary masks with `masks.cls` the
+    class ids (and `masks.xy` polygons); `boxes` the bounding box of each class mask, its class id and, as
+    confidence, the mean max-softmax of its pixels when the result has a confidence map (`return_conf=True`), else
+    1.0. This is what `supervision.Detections.from_ultralytics(result)` reads (ids, names, masks, confidence).
 
     Examples:
         >>> r = model("street.jpg")[0]
         >>> r.semseg.data.shape  # (H, W) uint8 class ids
         >>> r.masks.data.shape, r.masks.cls  # (K, H, W) binary masks, their K class ids
+        >>> r.boxes.cls, r.boxes.xyxy  # the same K classes: ids and the bounding boxes of their masks
         >>> r.summary()  # [{'name': 'road', 'class': 0, 'pixel_ratio': 0.41}, ...]
         >>> r.save_mask("street_mask.png")  # palette PNG of class ids
     """
@@ -81,20 +85,51 @@ class SemSegResults(Results):
     def __init__(self, orig_img, path: str, names: dict, semseg=None, speed=None, conf=None, probs=None):
         super().__init__(orig_img, path=path, names=names, speed=speed)
         self.semseg = SemSegMap(semseg, self.orig_shape, conf, probs) if semseg is not None else None
-        self._keys = ("semseg", *(k for k in self._keys if k != "masks"))  # masks derive from semseg
+        self._keys = ("semseg", *(k for k in self._keys if k not in {"masks", "boxes"}))  # derived from semseg
+
+    def _class_masks(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(K, H, W) bool masks of the classes present (ignore excluded) and their (K,) class ids, ascending."""
+        data = torch.as_tensor(self.semseg.data)
+        ids = [c for c in torch.unique(data).tolist() if c != IGNORE and c in self.names]
+        cls = torch.tensor(ids, dtype=torch.long, device=data.device)
+        return data[None] == cls[:, None, None].to(data.dtype), cls
 
     @property
     def masks(self) -> SemSegMasks | None:
         if getattr(self, "semseg", None) is None:
             return None
-        data = torch.as_tensor(self.semseg.data)
-        cls = torch.tensor([c for c in torch.unique(data).tolist() if c != IGNORE and c in self.names])
-        return SemSegMasks((data[None] == cls.to(data.device)[:, None, None]).to(torch.uint8), self.orig_shape, cls)
+        masks, cls = self._class_masks()
+        return SemSegMasks(masks.to(torch.uint8), self.orig_shape, cls)
 
     @masks.setter
     def masks(self, value) -> None:
         if value is not None:
             raise AttributeError("SemSegResults.masks is derived from the class map in `semseg`")
+
+    @property
+    def boxes(self) -> Boxes | None:
+        """One box per class present: the bounding box of its mask, mean confidence (1.0 without a conf map), id."""
+        if getattr(self, "semseg", None) is None:
+            return None
+        masks, cls = self._class_masks()
+        rows, cols = masks.any(2), masks.any(1)  # (K, H), (K, W)
+        ar_h, ar_w = torch.arange(rows.shape[1], device=masks.device), torch.arange(cols.shape[1], device=masks.device)
+        big = max(rows.shape[1], cols.shape[1]) + 1
+        x1, x2 = torch.where(cols, ar_w, big).amin(1), torch.where(cols, ar_w, -1).amax(1) + 1
+        y1, y2 = torch.where(rows, ar_h, big).amin(1), torch.where(rows, ar_h, -1).amax(1) + 1
+        conf = self.semseg.conf
+        if conf is None:
+            score = torch.ones(len(cls), device=masks.device)
+        else:
+            conf = torch.as_tensor(conf, device=masks.device).float()
+            score = (masks * conf).flatten(1).sum(1) / masks.flatten(1).sum(1).clamp(min=1)
+        data = torch.stack((x1, y1, x2, y2, score, cls), 1).float()
+        return Boxes(data.numpy() if isinstance(self.semseg.data, np.ndarray) else data, self.orig_shape)
+
+    @boxes.setter
+    def boxes(self, value) -> None:
+        if value is not None:
+            raise AttributeError("SemSegResults.boxes is derived from the class map in `semseg`")
 
     def new(self) -> SemSegResults:
         r = SemSegResults(orig_img=self.orig_img, path=self.path, names=self.names, speed=self.speed)

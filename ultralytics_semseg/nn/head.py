@@ -19,6 +19,12 @@ EXPORT_OUTPUTS = {
 }
 
 
+def _torch_exporting() -> bool:
+    """`torch.compiler.is_exporting()` where this torch has it (2.4+)."""
+    compiler = getattr(torch, "compiler", None)
+    return bool(getattr(compiler, "is_exporting", lambda: False)())
+
+
 def _resize(x: torch.Tensor, size) -> torch.Tensor:
     return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
 
@@ -81,9 +87,10 @@ class SemSegHead(nn.Module):
     Outputs:
         - training: `(logits, aux_logits)`, logits at stride 4 and aux logits at stride 16 (None without aux head).
         - inference: logits `(B, nc, H/4, W/4)`.
-        - export (ONNX/TorchScript/OpenVINO tracing or `export=True`): by default the class map `(B, H, W)` at the
-          input size, uint8 for up to 256 classes (~nc*4 times fewer bytes than float logits); other outputs are
-          chosen with `export_output`, see `EXPORT_OUTPUTS`.
+        - export (`export=True`, which the export hook sets for every format, or ONNX export, JIT tracing and
+          `torch.export`): by default the class map `(B, H, W)` at the input size, uint8 for up to 256 classes
+          (~nc*4 times fewer bytes than float logits); other outputs are chosen with `export_output`, see
+          `EXPORT_OUTPUTS`.
 
     Args:
         nc (int): Number of classes.
@@ -136,7 +143,9 @@ class SemSegHead(nn.Module):
 
     @property
     def exporting(self) -> bool:
-        return self.export or torch.onnx.is_in_onnx_export() or torch.jit.is_tracing()
+        """True while exported: `export` (set by the export hook for every format), or inside ONNX export, JIT
+        tracing or `torch.export` (the route of LiteRT and ExecuTorch) when the model is exported directly."""
+        return self.export or torch.onnx.is_in_onnx_export() or torch.jit.is_tracing() or _torch_exporting()
 
     def export_outputs(self, logits: torch.Tensor):
         """The outputs of an exported graph for `export_output`; upsampling and argmax run inside the graph."""

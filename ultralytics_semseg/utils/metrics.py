@@ -8,8 +8,11 @@ per-class arrays and is left out of every mean: it counts neither as 0 nor as 1.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
+from ultralytics.utils import DataExportMixin, SimpleClass
 
 from ultralytics_semseg.data.utils import IGNORE
 
@@ -94,11 +97,12 @@ class SemSegScores:
         return self.recall
 
 
-class SemSegMetrics:
+class SemSegMetrics(SimpleClass, DataExportMixin):
     """Accumulate an `nc x nc` confusion matrix over a whole dataset and report the metric suite.
 
     Pixels whose ground truth is 255 (ignore) are excluded everywhere. Accumulation stays on the model's device with
-    one `bincount` per image.
+    one `bincount` per image. Like Ultralytics' metrics classes, `summary()` gives one row per class and `to_df()`,
+    `to_csv()` and `to_json()` export it (Ultralytics' `DataExportMixin`).
 
     Attributes:
         matrix (torch.Tensor): Confusion matrix of pixel counts (int64), rows = ground truth.
@@ -109,6 +113,8 @@ class SemSegMetrics:
         >>> m.update(torch.tensor([[0, 1], [1, 1]]), torch.tensor([[0, 1], [0, 255]]))
         >>> round(m.semseg.IoU, 4), round(m.semseg.aAcc, 4)
         (0.5, 0.6667)
+        >>> m.summary()[1]["IoU"], m.to_df().shape
+        (0.5, (2, 9))
     """
 
     def __init__(self, names: dict[int, str]):
@@ -155,6 +161,37 @@ class SemSegMetrics:
     @property
     def fitness(self) -> float:
         return self.miou
+
+    def summary(self, normalize: bool = True, decimals: int = 5) -> list[dict[str, Any]]:
+        """One row per class: images and pixels with ground truth, predicted pixels, IoU, Dice, precision, recall, MCR.
+
+        Scores of a class without ground-truth or predicted pixels are None (it enters no mean, see the module doc).
+
+        Args:
+            normalize (bool): Kept for the signature of Ultralytics' `summary` (scores are always fractions).
+            decimals (int): Decimal places of the scores.
+
+        Returns:
+            (list[dict[str, Any]]): Rows with keys Class, Images, Pixels, Predicted, IoU, Dice, Precision, Recall, MCR.
+        """
+        s = self.semseg
+        images = self.images_per_class.cpu().numpy()
+        predicted = s.matrix.sum(0)
+        keys = {"IoU": "IoU", "Dice": "Dice", "Precision": "precision", "Recall": "recall", "MCR": "MCR"}
+
+        def score(v: float):
+            return None if np.isnan(v) else round(float(v), decimals)
+
+        return [
+            {
+                "Class": name,
+                "Images": int(images[c]),
+                "Pixels": int(s.pixels[c]),
+                "Predicted": int(predicted[c]),
+                **{k: score(s.per_class[v][c]) for k, v in keys.items()},
+            }
+            for c, name in self.names.items()
+        ]
 
     @property
     def results_dict(self) -> dict[str, float]:
