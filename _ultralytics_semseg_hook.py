@@ -191,7 +191,10 @@ def install():
     if not any(type(f).__name__ == "Finder" and type(f).__module__ == __name__ for f in sys.meta_path):
         sys.meta_path.insert(0, Finder())
     for name in TARGETS:
-        if name in sys.modules and getattr(sys.modules[name], "__spec__", None) is not None:
+        spec = getattr(sys.modules.get(name), "__spec__", None)
+        # a module still executing its body (e.g. ultralytics.engine.model importing ultralytics.cfg, which imports
+        # this plug-in) is patched by the finder's loader when it is done
+        if spec is not None and not getattr(spec, "_initializing", False) and not isinstance(spec.loader, _Loader):
             apply(name)
 
 
