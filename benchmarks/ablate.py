@@ -1,4 +1,4 @@
-"""Ablations of our n model: decoder designs, losses and schedule, judged like `vs_ultralytics.py`.
+"""Ablations of our n model: decoder designs, losses and schedule, on the two generated sets of issue 6.
 
 Usage:
     python benchmarks/ablate.py [--variants baseline,ohem,...] [--epochs 20] [--imgsz 256] [--batch 16] [--seeds 0]
@@ -7,9 +7,9 @@ Usage:
 `--base` sets training arguments of every run: the first round of docs/benchmarks.md used `cls_pw=0` (plain
 cross-entropy, before class weights became the default), the second the defaults.
 
-Every variant trains yolo11n-semseg on the synthetic streets and on the generated "blobs" set with the same budget as
-the head-to-head harness (each run in its own subprocess, so a variant's code never leaks into the next), then scores
-`best.pt` with our validator at the original label resolution. Decoder variants also report parameters and their ONNX
+Every variant trains yolo11n-semseg on the synthetic streets and on the generated "blobs" set (each run in its own
+subprocess, so a variant's code never leaks into the next), then scores `best.pt` with our validator
+(`transfer.evaluate`) at the original label resolution. Decoder variants also report parameters and their ONNX
 Runtime latency at 512x1024 (2 threads) against the current head, timed alternately in one process.
 
 The variants that lost are implemented here, not in the package: the package keeps what won (docs/benchmarks.md).
@@ -38,7 +38,10 @@ from ultralytics_semseg.nn.head import SemSegHead  # noqa: E402
 from ultralytics_semseg.nn.loss import SemSegLoss, cross_entropy  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
-from vs_ultralytics import OURS, evaluate, make_blobs  # noqa: E402
+from datasets import build  # noqa: E402
+from transfer import evaluate  # noqa: E402
+
+OURS = "yolo11n-semseg.yaml"
 
 # ---------------------------------------------------------------------------------------------------------- losses
 
@@ -265,7 +268,7 @@ def run_one(args) -> None:
                 deterministic=False, project=str(args.out), name=name, exist_ok=True, plots=False, verbose=False,
                 workers=0, **{**parse_args(args.base), **extra})  # fmt: skip
     out["train_s"] = time.time() - t
-    out["mIoU"] = evaluate(Path(args.out) / name / "weights" / "best.pt", args.data, args.imgsz)
+    out["mIoU"] = 100 * evaluate(Path(args.out) / name / "weights" / "best.pt", args.data, args.imgsz)[0]
     print("ABLATION " + json.dumps(out), flush=True)
 
 
@@ -293,7 +296,7 @@ def main() -> None:
 
     datasets = {
         "synthetic-streets": str(check_semseg_dataset("synthetic-streets.yaml")["yaml_file"]),
-        "blobs": str(make_blobs(args.out / "blobs-data")),
+        "blobs": str(build("blobs")),
     }
     common = ["--epochs", str(args.epochs), "--imgsz", str(args.imgsz), "--batch", str(args.batch), "--out",
               str(args.out), "--base", args.base]  # fmt: skip

@@ -1,0 +1,254 @@
+"""Tables and the accuracy-latency plot of `benchmarks/transfer.py` results.
+
+Usage:
+    python benchmarks/transfer.py table [--results benchmarks/results/round1]
+
+Reads every run JSON of a results folder (and the newest ``latency/*.json``), prints the markdown and writes it into
+``docs/benchmarks.md`` between the ``<!-- transfer:begin -->`` / ``<!-- transfer:end -->`` markers, and draws
+``docs/benchmarks.png``. Means are over seeds; ± is the sample standard deviation over seeds (the seed noise of that
+cell); a difference smaller than the larger of the two spreads is reported as noise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+DOCS = HERE.parent / "docs"
+BEGIN, END = "<!-- transfer:begin -->", "<!-- transfer:end -->"
+BASELINE = "yolo26n-sem"
+
+
+def load(results: Path) -> list[dict]:
+    return [json.loads(f.read_text()) for f in sorted(results.glob("*.json"))]
+
+
+def newest_latency(results: Path) -> dict:
+    files = sorted((results / "latency").glob("*.json"))
+    return json.loads(files[-1].read_text()) if files else {}
+
+
+def cells(runs: list[dict]) -> dict[tuple[str, str], list[dict]]:
+    out: dict[tuple[str, str], list[dict]] = {}
+    for r in runs:
+        out.setdefault((r["dataset"], r["contender"]), []).append(r)
+    for v in out.values():
+        v.sort(key=lambda r: r["seed"])
+    return out
+
+
+def ms(values: list[float], scale: float = 100) -> str:
+    """'mean ± std (n)' in percent points."""
+    a = scale * np.asarray(values, float)
+    if len(a) == 1:
+        return f"{a[0]:.1f} (1 seed)"
+    return f"{a.mean():.1f} ± {a.std(ddof=1):.1f}"
+
+
+def spread(values: list[float]) -> float:
+    return 100 * float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
+
+
+def order(names, first=("ours", BASELINE, f"{BASELINE}-shipped")) -> list[str]:
+    return [n for n in first if n in names] + sorted(n for n in names if n not in first)
+
+
+def main_table(runs: list[dict]) -> tuple[str, dict]:
+    c = cells(runs)
+    datasets = list(dict.fromkeys(r["dataset"] for r in runs))
+    contenders = order({r["contender"] for r in runs})
+    lines = ["| dataset | kind | classes | budget | " + " | ".join(f"`{n}`" for n in contenders)
+             + " | Δ ours − yolo26n-sem | verdict |",
+             "| --- " * (6 + len(contenders)) + "|"]  # fmt: skip
+    summary = {}
+    for d in datasets:
+        any_run = next(r for r in runs if r["dataset"] == d)
+        ta = any_run["train_args"]
+        from datasets import DATASETS
+
+        n_img = any_run["images"]
+        row = [d, DATASETS[d]["kind"], str(len(any_run["per_class_IoU"])),
+               f"{ta['epochs']} ep @{ta['imgsz']}, {n_img['train']}/{n_img['val']} img"]  # fmt: skip
+        for n in contenders:
+            row.append(ms([r["mIoU"] for r in c.get((d, n), [])]) if (d, n) in c else "")
+        ours, base = c.get((d, "ours")), c.get((d, BASELINE))
+        if ours and base:
+            seeds = sorted({r["seed"] for r in ours} & {r["seed"] for r in base})
+            o = [r["mIoU"] for r in ours if r["seed"] in seeds]
+            b = [r["mIoU"] for r in base if r["seed"] in seeds]
+            delta = 100 * (np.mean(o) - np.mean(b))
+            noise = max(spread(o), spread(b))
+            verdict = (
+                "n/a (1 seed)"
+                if np.isnan(noise)
+                else ("noise" if abs(delta) <= noise else ("ours better" if delta > 0 else "ours worse"))
+            )
+            row += [f"{delta:+.1f}", verdict]
+            summary[d] = dict(delta=delta, noise=noise, seeds=len(seeds))
+        else:
+            row += ["", ""]
+        lines.append("| " + " | ".join(row) + " |")
+    # mean over the datasets where every contender has all its seeds
+    full = [d for d in datasets if all((d, n) in c for n in contenders)]
+    if full:
+        row = [f"**mean of {len(full)} datasets**", "", "", ""]
+        for n in contenders:
+            seeds = sorted(set.intersection(*[{r["seed"] for r in c[(d, n)]} for d in full]))
+            per_seed = [np.mean([next(r["mIoU"] for r in c[(d, n)] if r["seed"] == s) for d in full]) for s in seeds]
+            row.append(ms(per_seed) if per_seed else "")
+        if "ours" in contenders and BASELINE in contenders:
+            delta = np.mean([summary[d]["delta"] for d in full if d in summary])
+            row += [f"{delta:+.1f}", ""]
+        else:
+            row += ["", ""]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines), summary
+
+
+def per_class_table(runs: list[dict]) -> str:
+    c = cells(runs)
+    contenders = order({r["contender"] for r in runs})
+    lines = ["| dataset | class | " + " | ".join(f"`{n}`" for n in contenders) + " |",
+             "| --- " * (2 + len(contenders)) + "|"]  # fmt: skip
+    for d in dict.fromkeys(r["dataset"] for r in runs):
+        names = list(next(r for r in runs if r["dataset"] == d)["per_class_IoU"])
+        for k in names:
+            row = [d, k]
+            for n in contenders:
+                vals = [r["per_class_IoU"][k] for r in c.get((d, n), []) if r["per_class_IoU"].get(k) is not None]
+                row.append(f"{100 * np.mean(vals):.1f}" if vals else "")
+            lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def cost_table(runs: list[dict]) -> str:
+    c = cells(runs)
+    contenders = order({r["contender"] for r in runs})
+    lines = ["| contender | params | GFLOPs 512×1024 (nc of the first dataset) | mean train s per run | mean train "
+             "CPU s per run | train s relative to yolo26n-sem (same runs) | runs | load avg during training |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    for n in contenders:
+        rs = [r for r in runs if r["contender"] == n]
+        rel = []
+        for r in rs:
+            b = [x for x in c.get((r["dataset"], BASELINE), []) if x["seed"] == r["seed"]]
+            if b:
+                rel.append(r["train_s"] / b[0]["train_s"])
+        load = np.mean([(r["load_before"] + r["load_after"]) / 2 for r in rs])
+        lines.append(f"| `{n}` | {rs[0]['params']:,} | {rs[0]['gflops_512x1024']:.1f} | "
+                     f"{np.mean([r['train_s'] for r in rs]):.0f} | {np.mean([r['train_cpu_s'] for r in rs]):.0f} | "
+                     f"{np.mean(rel) if rel else float('nan'):.2f} | {len(rs)} | {load:.1f} |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def sanity_table(runs: list[dict]) -> str:
+    rs = [r for r in runs if "ultralytics_mIoU" in r]
+    if not rs:
+        return ""
+    diff = [100 * (r["mIoU"] - r["ultralytics_mIoU"]) for r in rs]
+    worst = max(rs, key=lambda r: abs(r["mIoU"] - r["ultralytics_mIoU"]))
+    return (
+        f"Sanity check of the scoring: on the {len(rs)} `yolo26n-sem` runs so far, our validator's mIoU minus "
+        f"Ultralytics' own `semantic` validator's is {np.mean(diff):+.1f} points on average (range "
+        f"{min(diff):+.1f} to {max(diff):+.1f}; largest on {worst['dataset']} seed {worst['seed']}: "
+        f"{100 * worst['mIoU']:.1f} vs {100 * worst['ultralytics_mIoU']:.1f}). Ultralytics scores at the "
+        "letterboxed (down-scaled) resolution and averages only over classes with ground truth; ours scores at "
+        "the labels' resolution and also counts a class that is only predicted."
+    )
+
+
+def latency_table(lat: dict) -> str:
+    if not lat:
+        return "Latency: not measured yet (`python benchmarks/transfer.py latency` on a quiet machine)."
+    lines = ["| dataset (nc) | ours ms | yolo26n-sem ms | ratio ours / yolo26n-sem | load avg | taken under load |",
+             "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    for d, v in lat["latency"].items():
+        o, b = v["ours"]["median_ms"], v[BASELINE]["median_ms"]
+        lines.append(f"| {d} | {o:.1f} | {b:.1f} | {o / b:.2f} | {v['load_before']:.1f}/{v['load_after']:.1f} | "
+                     f"{'**yes**' if v['under_load'] else 'no'} |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def plot(runs: list[dict], lat: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    c = cells(runs)
+    contenders = order({r["contender"] for r in runs})
+    datasets = [d for d in dict.fromkeys(r["dataset"] for r in runs) if all((d, n) in c for n in contenders)]
+    if not datasets:
+        return
+    arch = {n: next(r for r in runs if r["contender"] == n)["model"] for n in contenders}
+    lat_of = {}
+    if lat:
+        for key in ("ours", BASELINE):
+            lat_of[arch[key]] = float(np.median([v[key]["median_ms"] for v in lat["latency"].values()]))
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    for n in contenders:
+        seeds = sorted(set.intersection(*[{r["seed"] for r in c[(d, n)]} for d in datasets]))
+        per_seed = [100 * np.mean([next(r["mIoU"] for r in c[(d, n)] if r["seed"] == s) for d in datasets])
+                    for s in seeds]  # fmt: skip
+        x = lat_of.get(arch[n], next(r for r in runs if r["contender"] == n)["gflops_512x1024"])
+        x *= 1 + 0.005 * contenders.index(n)  # same architecture: keep the points apart
+        ax.errorbar(x, np.mean(per_seed), yerr=np.std(per_seed, ddof=1) if len(per_seed) > 1 else 0, fmt="o",
+                    capsize=4, label=f"{n} ({len(seeds)} seeds)")  # fmt: skip
+    load = lat and any(v["under_load"] for v in lat["latency"].values())
+    ax.set_xlabel("ONNX Runtime ms at 512×1024, 2 threads" + (" (taken under load)" if load else "")
+                  if lat_of else "GFLOPs at 512×1024 (latency not measured yet)")  # fmt: skip
+    ax.set_ylabel(f"mean mIoU over {len(datasets)} datasets (%)")
+    ax.set_title("Accuracy vs latency, n scale, equal budget")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def render(results: Path) -> str:
+    runs = load(results)
+    lat = newest_latency(results)
+    table, _ = main_table(runs)
+    seeds = sorted({r["seed"] for r in runs})
+    parts = [
+        f"Results folder `{os.path.relpath(results, HERE.parent)}`: {len(runs)} runs, seeds {seeds}. mIoU (%) of "
+        "`last.pt` by our validator at the labels' own resolution, mean ± std over seeds (the std is the seed "
+        "noise of the cell); verdict 'noise' when |Δ| is within the larger of the two spreads.",
+        "",
+        table,
+        "",
+        sanity_table(runs),
+        "",
+        "Per-class IoU (%), mean over seeds:",
+        "",
+        per_class_table(runs),
+        "",
+        "Cost (training times are wall-clock on this shared 2-core machine, under the load shown; compare the "
+        "relative column, taken on the same datasets and seeds):",
+        "",
+        cost_table(runs),
+        "",
+        "ONNX Runtime latency at 512×1024 (each model's default export, uint8 class map, 2 threads, batch 1, seed-0 "
+        "`last.pt`, alternated in one process on a real satellite crop):",
+        "",
+        latency_table(lat),
+    ]
+    return "\n".join(parts)
+
+
+def write_report(results: Path, doc: Path = DOCS / "benchmarks.md", png: Path = DOCS / "benchmarks.png") -> None:
+    text = render(results)
+    print(text)
+    md = doc.read_text()
+    if BEGIN in md and END in md:
+        head, rest = md.split(BEGIN, 1)
+        md = head + BEGIN + "\n" + text + "\n" + END + rest.split(END, 1)[1]
+        doc.write_text(md)
+    else:
+        print(f"\n{doc} has no {BEGIN} ... {END} block: table printed only")
+    plot(load(results), newest_latency(results), png)

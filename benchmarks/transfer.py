@@ -1,0 +1,278 @@
+"""Multi-dataset, multi-seed benchmark of our task against Ultralytics' native `yolo26n-sem`: resumable, one command.
+
+Usage:
+    python benchmarks/transfer.py [run] [--datasets nuclei,roads,...] [--contenders ours,yolo26n-sem,...]
+                                  [--seeds 0,1,2] [--results benchmarks/results/round1]
+    python benchmarks/transfer.py latency [--results ...] [--runs 30]   # quiet machine: ONNX Runtime at 512x1024
+    python benchmarks/transfer.py table [--results ...]                 # mean +- std tables -> docs/benchmarks.md/.png
+
+`run` trains every (seed, dataset, contender) cell that has no result yet, each in its own subprocess, and writes
+one JSON per run to the results folder (commit it): an interrupted round resumes where it stopped. The datasets come
+from `benchmarks/datasets.py` (built on first use, see there for sources, licences and hashes); the budget (epochs,
+imgsz) is per dataset, batch 8 for everyone.
+
+Contenders (add your own with `--contenders name=base:key=value,...`, e.g. `ours-ce=ours:cls_pw=0`):
+
+* ``ours``: ``yolo11n-semseg.yaml``, the `semseg` task's defaults as shipped, `nbs` = batch;
+* ``yolo26n-sem``: Ultralytics' ``yolo26n-sem.yaml`` with its `semantic` task defaults but `nbs` = batch, i.e. the
+  same number of optimizer steps as ours;
+* ``yolo26n-sem-shipped``: ``yolo26n-sem.yaml`` exactly as shipped (`nbs=64`: with batch 8 it steps the optimizer
+  every 8th batch).
+
+Every run is scored on ``last.pt`` by *our* validator at the labels' own resolution (mIoU and per-class IoU); the
+rival's runs are also scored by Ultralytics' own `semantic` validator as a sanity check (it scores at the letterboxed
+resolution and averages only over classes with ground truth, so small differences are expected). Each run records
+its wall-clock training time, the 1-minute load average before and after (this machine is shared: a loaded run's time
+is not comparable), parameters and GFLOPs at 512x1024.
+
+`latency` exports the seed-0 ``last.pt`` of ours and of ``yolo26n-sem`` per dataset to ONNX (each model's default
+export, uint8 class map) and times them alternately in ONNX Runtime (2 threads, batch 1, 512x1024 crop of a real
+satellite image, median of `--runs`); it records the load average and marks the measurement `under_load` when the
+machine was busy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from datasets import DATASETS, DEFAULT, ROOT, build, info  # noqa: E402
+
+RESULTS = HERE / "results" / "round1"
+RUNS = HERE / ".runs"
+BATCH = 8
+# name -> (model yaml, task, extra training arguments); "nbs": None means nbs = batch
+CONTENDERS: dict[str, tuple[str, str, dict]] = {
+    "ours": ("yolo11n-semseg.yaml", "semseg", {"nbs": None}),
+    "yolo26n-sem": ("yolo26n-sem.yaml", "semantic", {"nbs": None}),
+    "yolo26n-sem-shipped": ("yolo26n-sem.yaml", "semantic", {}),
+}
+LATENCY_PAIR = ("ours", "yolo26n-sem")
+
+
+def parse_value(v: str):
+    """'0' -> 0.0, 'True' -> True, anything else stays a string."""
+    if v in ("True", "False"):
+        return v == "True"
+    try:
+        return float(v) if "." in v or "e" in v else int(v)
+    except ValueError:
+        return v
+
+
+def contender(spec: str) -> tuple[str, tuple[str, str, dict]]:
+    """'ours' or 'name=base:key=value,...' -> (name, (model, task, args))."""
+    if "=" not in spec.split(":")[0]:
+        return spec, CONTENDERS[spec]
+    name, rest = spec.split("=", 1)
+    base, _, extra = rest.partition(":")
+    model, task, args = CONTENDERS[base]
+    args = {**args, **{k: parse_value(v) for k, v in (x.split("=", 1) for x in filter(None, extra.split(",")))}}
+    return name, (model, task, args)
+
+
+def run_name(dataset: str, name: str, seed: int, results: Path | None = None) -> str:
+    """Run folder/JSON stem; runs of a results folder other than the default round get its name as a prefix."""
+    prefix = "" if results is None or Path(results).resolve() == RESULTS else f"{Path(results).name}__"
+    return f"{prefix}{dataset}__{name}__s{seed}"
+
+
+# ------------------------------------------------------------------------------------------------------ one run
+
+
+def evaluate(weights: Path, data: str, imgsz: int) -> tuple[float, dict[str, float]]:
+    """mIoU and per-class IoU (fractions) from our validator at the labels' own resolution."""
+    from ultralytics_semseg.models.val import SemSegValidator
+
+    v = SemSegValidator(args=dict(model=str(weights), data=data, imgsz=imgsz, batch=1, plots=False, verbose=False))
+    v(model=str(weights))
+    s = v.metrics.semseg
+    iou = s.per_class["IoU"]
+    return float(s.IoU), {v.metrics.names[i]: (None if np.isnan(x) else float(x)) for i, x in enumerate(iou)}
+
+
+def ultralytics_miou(weights: Path, data: str, imgsz: int, project: Path) -> float:
+    """Ultralytics' own `semantic` validator's mIoU (sanity check of our scoring of the rival)."""
+    from ultralytics import YOLO
+
+    m = YOLO(str(weights)).val(data=data, imgsz=imgsz, batch=BATCH, plots=False, verbose=False, workers=0,
+                               project=str(project), name="ultra-val", exist_ok=True)  # fmt: skip
+    return float(m.results_dict["metrics/mIoU"])
+
+
+def run_one(args) -> None:
+    """Child process: train one contender on one dataset with one seed, score last.pt, write the result JSON."""
+    import torch
+    from ultralytics import YOLO
+    from ultralytics.utils.torch_utils import get_flops
+
+    import ultralytics_semseg  # noqa: F401  (registers the task)
+
+    name, (model_yaml, task, extra) = contender(args.contender)
+    spec = DATASETS[args.dataset]
+    data = str(build(args.dataset))
+    run = run_name(args.dataset, name, args.seed, Path(args.json).parent)
+    train_args = dict(data=data, epochs=args.epochs or spec["epochs"], imgsz=spec["imgsz"], batch=BATCH, seed=args.seed,
+                      deterministic=False, project=str(RUNS), name=run, exist_ok=True, plots=False, verbose=False,
+                      workers=0, val=False)  # fmt: skip
+    train_args.update({k: (BATCH if (k == "nbs" and v is None) else v) for k, v in extra.items()})
+    load0 = os.getloadavg()[0]
+    t0, c0 = time.time(), time.process_time()
+    YOLO(model_yaml, task=task).train(**train_args)
+    train_s, cpu_s = time.time() - t0, time.process_time() - c0
+    load1 = os.getloadavg()[0]
+    weights = RUNS / train_args["name"] / "weights" / "last.pt"
+    miou, per_class = evaluate(weights, data, spec["imgsz"])
+    res = dict(dataset=args.dataset, contender=name, seed=args.seed, model=model_yaml, task=task,
+               train_args={k: v for k, v in train_args.items() if k not in ("project", "name", "data")},
+               mIoU=miou, per_class_IoU=per_class, train_s=train_s, train_cpu_s=cpu_s, load_before=load0,
+               load_after=load1, images=info(args.dataset)["images"])  # fmt: skip
+    if task == "semantic":
+        res["ultralytics_mIoU"] = ultralytics_miou(weights, data, spec["imgsz"], RUNS / train_args["name"])
+    net = YOLO(str(weights)).model.float().eval()
+    res["params"] = sum(p.numel() for p in net.parameters())
+    res["gflops_512x1024"] = float(get_flops(net, [512, 1024]))
+    import ultralytics
+
+    res["versions"] = dict(
+        torch=torch.__version__, ultralytics=ultralytics.__version__, python=platform.python_version()
+    )
+    res["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    out = Path(args.json)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(res, indent=1))
+    tmp.replace(out)  # atomic: a killed run leaves no half result
+
+
+def child_env() -> dict:
+    env = dict(os.environ, YOLO_OFFLINE="true", OMP_NUM_THREADS="2", YOLO_CONFIG_DIR=str(RUNS / ".config"))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE.parent), env.get("PYTHONPATH", "")]))
+    return env
+
+
+def run_round(args) -> None:
+    """Train every missing (seed, dataset, contender) cell, seeds outermost so each seed completes a full picture."""
+    results = Path(args.results)
+    (RUNS / ".config").mkdir(parents=True, exist_ok=True)
+    for d in args.datasets.split(","):
+        build(d)
+    for seed in map(int, args.seeds.split(",")):
+        for d in args.datasets.split(","):
+            for spec in args.contenders.split(","):
+                name = contender(spec)[0]
+                out = results / f"{run_name(d, name, seed)}.json"
+                log = RUNS / f"{run_name(d, name, seed, results)}.log"
+                if out.exists():
+                    continue
+                t = time.time()
+                cmd = [sys.executable, __file__, "_run", "--dataset", d, "--contender", spec, "--seed", str(seed),
+                       "--json", str(out), "--epochs", str(args.epochs)]  # fmt: skip
+                with open(log, "w") as f:
+                    r = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=child_env())
+                if r.returncode or not out.exists():
+                    print(f"FAILED {d} {name} seed {seed} (rc={r.returncode}), log: {log}", flush=True)
+                    continue
+                res = json.loads(out.read_text())
+                print(f"{time.strftime('%H:%M:%S')} {d:>18} {name:>20} seed {seed}: mIoU {100 * res['mIoU']:.1f} "
+                      f"({time.time() - t:.0f} s, load {res['load_before']:.1f})", flush=True)  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------------------ latency
+
+
+def real_image(h: int = 512, w: int = 1024) -> np.ndarray:
+    """A 512x1024 crop of the real satellite image of the `roads` set, as a 1x3xHxW float32 input in [0, 1]."""
+    import cv2
+    from datasets import source_file, to_uint8
+
+    img = to_uint8(cv2.imread(str(source_file("roads_img", ROOT)), cv2.IMREAD_UNCHANGED))[:h, :w]
+    return np.ascontiguousarray(np.repeat(img[None, None], 3, 1).astype(np.float32) / 255)
+
+
+def latency(args) -> None:
+    """ONNX Runtime latency of the seed-0 models of LATENCY_PAIR per dataset, timed alternately."""
+    import onnxruntime as ort
+    from ultralytics import YOLO
+
+    import ultralytics_semseg  # noqa: F401
+
+    results = Path(args.results)
+    x = real_image()
+    out = {}
+    for d in args.datasets.split(","):
+        weights = {n: RUNS / run_name(d, n, 0, results) / "weights" / "last.pt" for n in LATENCY_PAIR}
+        if not all(w.exists() for w in weights.values()):
+            continue
+        sessions = {}
+        for n, w in weights.items():
+            f = YOLO(str(w)).export(format="onnx", imgsz=[512, 1024], verbose=False)
+            o = ort.SessionOptions()
+            o.intra_op_num_threads, o.inter_op_num_threads = 2, 1
+            sessions[n] = ort.InferenceSession(f, o, providers=["CPUExecutionProvider"])
+        load0 = os.getloadavg()[0]
+        times = {n: [] for n in sessions}
+        for s in sessions.values():
+            s.run(None, {"images": x}), s.run(None, {"images": x})
+        for _ in range(args.runs):
+            for n, s in sessions.items():
+                t = time.perf_counter()
+                s.run(None, {"images": x})
+                times[n].append((time.perf_counter() - t) * 1e3)
+        load1 = os.getloadavg()[0]
+        out[d] = {n: {"median_ms": float(np.median(v)), "iqr_ms": [float(np.percentile(v, 25)),
+                                                                    float(np.percentile(v, 75))]}
+                  for n, v in times.items()}  # fmt: skip
+        out[d].update(load_before=load0, load_after=load1, under_load=max(load0, load1) > 1.0)
+        a, b = out[d]["ours"]["median_ms"], out[d]["yolo26n-sem"]["median_ms"]
+        print(f"{d:>18}: ours {a:.1f} ms, yolo26n-sem {b:.1f} ms (ratio {a / b:.2f}), load {load0:.1f}/{load1:.1f}",
+              flush=True)  # fmt: skip
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    (results / "latency").mkdir(parents=True, exist_ok=True)
+    (results / "latency" / f"{stamp}.json").write_text(
+        json.dumps(dict(runs=args.runs, threads=2, latency=out), indent=1)
+    )
+
+
+# -------------------------------------------------------------------------------------------------------- main
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("cmd", nargs="?", default="run", choices=["run", "latency", "table", "_run"])
+    p.add_argument("--datasets", default=",".join(DEFAULT))
+    p.add_argument("--contenders", default=",".join(CONTENDERS))
+    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--results", default=str(RESULTS))
+    p.add_argument("--runs", type=int, default=30, help="latency: timed runs per model")
+    p.add_argument("--epochs", type=int, default=0, help="override every dataset's epochs (smoke tests only)")
+    p.add_argument("--dataset", help=argparse.SUPPRESS)  # child process
+    p.add_argument("--contender", help=argparse.SUPPRESS)
+    p.add_argument("--seed", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--json", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    os.environ.setdefault("YOLO_OFFLINE", "true")
+    if args.cmd == "_run":
+        run_one(args)
+    elif args.cmd == "run":
+        run_round(args)
+    elif args.cmd == "latency":
+        latency(args)
+    else:
+        from report import write_report
+
+        write_report(Path(args.results))
+
+
+if __name__ == "__main__":
+    main()
