@@ -161,31 +161,57 @@ def child_env() -> dict:
     return env
 
 
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, ValueError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def jobs(args) -> list[tuple[int, str, str]]:
+    """(seed, dataset, contender spec) in run order: seeds outermost, so every seed completes a full picture, and the
+    equal-step pair (ours, yolo26n-sem) of a seed before the as-shipped and variant runs of that seed."""
+    specs = args.contenders.split(",")
+    datasets = args.datasets.split(",")
+    todo = [(s, d, c) for s in map(int, args.seeds.split(",")) for d in datasets for c in specs]
+    pair = {c for c in specs if contender(c)[0] in LATENCY_PAIR}
+    return sorted(todo, key=lambda j: (j[0], j[2] not in pair, datasets.index(j[1]), specs.index(j[2])))
+
+
 def run_round(args) -> None:
-    """Train every missing (seed, dataset, contender) cell, seeds outermost so each seed completes a full picture."""
+    """Train every (seed, dataset, contender) cell that has no result yet, each in its own subprocess.
+
+    A lock file per run (in the runs folder, holding the pid of the process training it) lets two rounds, or a
+    restarted one, share the queue without training the same run twice.
+    """
     results = Path(args.results)
     (RUNS / ".config").mkdir(parents=True, exist_ok=True)
     for d in args.datasets.split(","):
         build(d)
-    for seed in map(int, args.seeds.split(",")):
-        for d in args.datasets.split(","):
-            for spec in args.contenders.split(","):
-                name = contender(spec)[0]
-                out = results / f"{run_name(d, name, seed)}.json"
-                log = RUNS / f"{run_name(d, name, seed, results)}.log"
-                if out.exists():
-                    continue
-                t = time.time()
-                cmd = [sys.executable, __file__, "_run", "--dataset", d, "--contender", spec, "--seed", str(seed),
-                       "--json", str(out), "--epochs", str(args.epochs)]  # fmt: skip
-                with open(log, "w") as f:
-                    r = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=child_env())
-                if r.returncode or not out.exists():
-                    print(f"FAILED {d} {name} seed {seed} (rc={r.returncode}), log: {log}", flush=True)
-                    continue
-                res = json.loads(out.read_text())
-                print(f"{time.strftime('%H:%M:%S')} {d:>18} {name:>20} seed {seed}: mIoU {100 * res['mIoU']:.1f} "
-                      f"({time.time() - t:.0f} s, load {res['load_before']:.1f})", flush=True)  # fmt: skip
+    for seed, d, spec in jobs(args):
+        name = contender(spec)[0]
+        out = results / f"{run_name(d, name, seed)}.json"
+        stem = run_name(d, name, seed, results)
+        log, lock = RUNS / f"{stem}.log", RUNS / f"{stem}.lock"
+        if out.exists() or (lock.exists() and pid_alive(int(lock.read_text() or 0))):
+            continue
+        t = time.time()
+        cmd = [sys.executable, __file__, "_run", "--dataset", d, "--contender", spec, "--seed", str(seed), "--json",
+               str(out), "--epochs", str(args.epochs)]  # fmt: skip
+        with open(log, "w") as f:
+            p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, env=child_env())
+            lock.write_text(str(p.pid))
+            rc = p.wait()
+        lock.unlink(missing_ok=True)
+        if rc or not out.exists():
+            print(f"FAILED {d} {name} seed {seed} (rc={rc}), log: {log}", flush=True)
+            continue
+        res = json.loads(out.read_text())
+        print(f"{time.strftime('%H:%M:%S')} {d:>18} {name:>20} seed {seed}: mIoU {100 * res['mIoU']:.1f} "
+              f"({time.time() - t:.0f} s, load {res['load_before']:.1f})", flush=True)  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------------------ latency
