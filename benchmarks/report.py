@@ -142,6 +142,14 @@ def cost_table(runs: list[dict]) -> str:
         lines.append(f"| `{n}` | {rs[0]['params']:,} | {rs[0]['gflops_512x1024']:.1f} | "
                      f"{np.mean([r['train_s'] for r in rs]):.0f} | {np.mean([r['train_cpu_s'] for r in rs]):.0f} | "
                      f"{np.mean(rel) if rel else float('nan'):.2f} | {len(rs)} | {load:.1f} |")  # fmt: skip
+    cpu = {}
+    for (d, n), rs in c.items():
+        cpu[(d, n)] = np.mean([r["train_cpu_s"] for r in rs])
+    lines.append("")
+    total = sum(r["train_cpu_s"] for r in runs) / 3600
+    lines.append(f"Training work so far: {total:.2f} CPU-hours for {len(runs)} runs; "
+                 f"one seed of the {len(c)} (dataset, contender) cells started so far costs "
+                 f"{sum(cpu.values()) / 3600:.2f} CPU-hours.")  # fmt: skip
     return "\n".join(lines)
 
 
