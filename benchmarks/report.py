@@ -126,13 +126,16 @@ def per_class_table(runs: list[dict]) -> str:
 
 
 def cost_table(runs: list[dict]) -> str:
-    c = cells(runs)
     contenders = order({r["contender"] for r in runs})
     lines = ["| contender | params | GFLOPs 512×1024 (nc of the first dataset) | mean train s per run | mean train "
              "CPU s per run | train s relative to yolo26n-sem (same runs) | runs | load avg during training |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    timed = [r for r in runs if r.get("omp_wait_policy") == "PASSIVE"]  # earlier runs spun idle threads: not timed
+    c = cells(timed)
     for n in contenders:
-        rs = [r for r in runs if r["contender"] == n]
+        rs = [r for r in timed if r["contender"] == n]
+        if not rs:
+            continue
         rel = []
         for r in rs:
             b = [x for x in c.get((r["dataset"], BASELINE), []) if x["seed"] == r["seed"]]
@@ -146,8 +149,8 @@ def cost_table(runs: list[dict]) -> str:
     for (d, n), rs in c.items():
         cpu[(d, n)] = np.mean([r["train_cpu_s"] for r in rs])
     lines.append("")
-    total = sum(r["train_cpu_s"] for r in runs) / 3600
-    lines.append(f"Training work so far: {total:.2f} CPU-hours for {len(runs)} runs; "
+    total = sum(r["train_cpu_s"] for r in timed) / 3600
+    lines.append(f"Training work so far: {total:.2f} CPU-hours for {len(timed)} timed runs; "
                  f"one seed of the {len(c)} (dataset, contender) cells started so far costs "
                  f"{sum(cpu.values()) / 3600:.2f} CPU-hours.")  # fmt: skip
     return "\n".join(lines)
