@@ -128,7 +128,9 @@ def run_one(args) -> None:
     train_args.update({k: (BATCH if (k == "nbs" and v is None) else v) for k, v in extra.items()})
     load0 = os.getloadavg()[0]
     t0, c0 = time.time(), time.process_time()
-    YOLO(model_yaml, task=task).train(**train_args)
+    model, threads = YOLO(model_yaml, task=task), []
+    model.add_callback("on_train_epoch_start", lambda trainer: threads.append(torch.get_num_threads()))
+    model.train(**train_args)
     train_s, cpu_s = time.time() - t0, time.process_time() - c0
     load1 = os.getloadavg()[0]
     weights = RUNS / train_args["name"] / "weights" / "last.pt"
@@ -148,7 +150,7 @@ def run_one(args) -> None:
         torch=torch.__version__, ultralytics=ultralytics.__version__, python=platform.python_version()
     )
     res["omp_wait_policy"] = os.environ.get("OMP_WAIT_POLICY", "")
-    res["torch_threads"] = torch.get_num_threads()  # Ultralytics' trainer uses cpu_count - 1, ours every core
+    res["torch_threads"] = max(threads)  # during training: Ultralytics' trainer uses cpu_count - 1, ours every core
     res["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
