@@ -83,7 +83,7 @@ def contender(spec: str) -> tuple[str, tuple[str, str, dict]]:
 
 def run_name(dataset: str, name: str, seed: int, results: Path | None = None) -> str:
     """Run folder/JSON stem; runs of a results folder other than the default round get its name as a prefix."""
-    prefix = "" if results is None or Path(results).resolve() == RESULTS else f"{Path(results).name}__"
+    prefix = "" if results is None or Path(results).name == RESULTS.name else f"{Path(results).name}__"
     return f"{prefix}{dataset}__{name}__s{seed}"
 
 
@@ -108,6 +108,17 @@ def ultralytics_miou(weights: Path, data: str, imgsz: int, project: Path) -> flo
     m = YOLO(str(weights)).val(data=data, imgsz=imgsz, batch=BATCH, plots=False, verbose=False, workers=0,
                                project=str(project), name="ultra-val", exist_ok=True)  # fmt: skip
     return float(m.results_dict["metrics/mIoU"])
+
+
+def code_hash() -> str:
+    """sha256 over the package's source files: which code a run trained and scored with (rounds must not mix)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    pkg = HERE.parent / "ultralytics_semseg"
+    for f in sorted(p for p in pkg.rglob("*") if p.suffix in {".py", ".yaml"}):
+        h.update(f.relative_to(pkg).as_posix().encode() + f.read_bytes())
+    return h.hexdigest()
 
 
 def run_one(args) -> None:
@@ -149,6 +160,7 @@ def run_one(args) -> None:
     res["versions"] = dict(
         torch=torch.__version__, ultralytics=ultralytics.__version__, python=platform.python_version()
     )
+    res["code_sha256"] = code_hash()
     res["omp_wait_policy"] = os.environ.get("OMP_WAIT_POLICY", "")
     res["torch_threads"] = max(threads)  # during training: Ultralytics' trainer uses cpu_count - 1, ours every core
     res["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
