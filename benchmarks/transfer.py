@@ -2,7 +2,7 @@
 
 Usage:
     python benchmarks/transfer.py [run] [--datasets nuclei,roads,...] [--contenders ours,yolo26n-sem,...]
-                                  [--seeds 0,1,2] [--results benchmarks/results/round1]
+                                  [--seeds 0,1,2] [--results benchmarks/results/round1] [--frozen]
     python benchmarks/transfer.py latency [--results ...] [--runs 30]   # quiet machine: ONNX Runtime at 512x1024
     python benchmarks/transfer.py table [--results ...]                 # mean +- std tables -> docs/benchmarks.md/.png
 
@@ -200,6 +200,32 @@ def jobs(args) -> list[tuple[int, str, str]]:
     return sorted(todo, key=lambda j: (j[0], j[2] not in pair, datasets.index(j[1]), specs.index(j[2])))
 
 
+def freeze_and_exec(args) -> None:
+    """Re-run this command from a copy of the committed code (``git archive HEAD`` under the runs folder), so that a
+    rebase or a merge in this checkout during a long round cannot change the code its later runs use."""
+    git = ["git", "-C", str(HERE.parent)]
+    sha = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    if not sha:
+        raise SystemExit("--frozen needs a git checkout")
+    dirty = subprocess.run([*git, "status", "--porcelain", "--", "ultralytics_semseg", "benchmarks/*.py"],
+                           capture_output=True, text=True).stdout.strip()  # fmt: skip
+    if dirty:
+        print(f"warning: uncommitted changes are not in the frozen copy of {sha}:\n{dirty}", flush=True)
+    dest = RUNS / "code" / sha
+    if not dest.exists():
+        tmp = dest.with_name(f".{sha}.tmp")
+        tmp.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run([*git, "archive", "HEAD"], capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive, check=True)
+        tmp.rename(dest)
+    for link in (".data", ".runs"):  # share the datasets and the runs folder with this checkout
+        if not (dest / "benchmarks" / link).exists():
+            (dest / "benchmarks" / link).symlink_to(HERE / link)
+    argv = [a for a in sys.argv[1:] if a != "--frozen"] + ["--results", str(Path(args.results).resolve())]
+    print(f"running from the frozen copy {dest}", flush=True)
+    os.execv(sys.executable, [sys.executable, str(dest / "benchmarks" / "transfer.py"), *argv])
+
+
 def run_round(args) -> None:
     """Train every (seed, dataset, contender) cell that has no result yet, each in its own subprocess.
 
@@ -304,6 +330,7 @@ def main() -> None:
     p.add_argument("--results", default=str(RESULTS))
     p.add_argument("--runs", type=int, default=30, help="latency: timed runs per model")
     p.add_argument("--wait-quiet", type=float, default=0, help="latency: wait up to this many s for load avg < 1")
+    p.add_argument("--frozen", action="store_true", help="run: use a copy of the committed code (git archive HEAD)")
     p.add_argument("--epochs", type=int, default=0, help="override every dataset's epochs (smoke tests only)")
     p.add_argument("--dataset", help=argparse.SUPPRESS)  # child process
     p.add_argument("--contender", help=argparse.SUPPRESS)
@@ -314,6 +341,8 @@ def main() -> None:
     if args.cmd == "_run":
         run_one(args)
     elif args.cmd == "run":
+        if args.frozen:
+            freeze_and_exec(args)
         run_round(args)
     elif args.cmd == "latency":
         latency(args)
