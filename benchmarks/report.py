@@ -32,6 +32,13 @@ def newest_latency(results: Path) -> dict:
     return json.loads(files[-1].read_text()) if files else {}
 
 
+def dataset_order(runs: list[dict]) -> list[str]:
+    from datasets import DATASETS
+
+    names = {r["dataset"] for r in runs}
+    return [d for d in DATASETS if d in names]
+
+
 def cells(runs: list[dict]) -> dict[tuple[str, str], list[dict]]:
     out: dict[tuple[str, str], list[dict]] = {}
     for r in runs:
@@ -59,7 +66,7 @@ def order(names, first=("ours", BASELINE, f"{BASELINE}-shipped")) -> list[str]:
 
 def main_table(runs: list[dict]) -> tuple[str, dict]:
     c = cells(runs)
-    datasets = list(dict.fromkeys(r["dataset"] for r in runs))
+    datasets = dataset_order(runs)
     contenders = order({r["contender"] for r in runs})
     lines = ["| dataset | kind | classes | budget | " + " | ".join(f"`{n}`" for n in contenders)
              + " | Δ ours − yolo26n-sem | verdict |",
@@ -114,7 +121,7 @@ def per_class_table(runs: list[dict]) -> str:
     contenders = order({r["contender"] for r in runs})
     lines = ["| dataset | class | " + " | ".join(f"`{n}`" for n in contenders) + " |",
              "| --- " * (2 + len(contenders)) + "|"]  # fmt: skip
-    for d in dict.fromkeys(r["dataset"] for r in runs):
+    for d in dataset_order(runs):
         names = list(next(r for r in runs if r["dataset"] == d)["per_class_IoU"])
         for k in names:
             row = [d, k]
@@ -192,7 +199,7 @@ def plot(runs: list[dict], lat: dict, path: Path) -> None:
 
     c = cells(runs)
     contenders = order({r["contender"] for r in runs})
-    datasets = [d for d in dict.fromkeys(r["dataset"] for r in runs) if all((d, n) in c for n in contenders)]
+    datasets = [d for d in dataset_order(runs) if all((d, n) in c for n in contenders)]
     if not datasets:
         return
     arch = {n: next(r for r in runs if r["contender"] == n)["model"] for n in contenders}

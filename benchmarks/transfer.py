@@ -133,7 +133,8 @@ def run_one(args) -> None:
     spec = DATASETS[args.dataset]
     data = str(build(args.dataset))
     run = run_name(args.dataset, name, args.seed, Path(args.json).parent)
-    train_args = dict(data=data, epochs=args.epochs or spec["epochs"], imgsz=spec["imgsz"], batch=BATCH, seed=args.seed,
+    epochs = args.epochs or round(args.epochs_scale * spec["epochs"])
+    train_args = dict(data=data, epochs=epochs, imgsz=spec["imgsz"], batch=BATCH, seed=args.seed,
                       deterministic=False, project=str(RUNS), name=run, exist_ok=True, plots=False, verbose=False,
                       workers=0, val=False)  # fmt: skip
     train_args.update({k: (BATCH if (k == "nbs" and v is None) else v) for k, v in extra.items()})
@@ -245,7 +246,7 @@ def run_round(args) -> None:
             continue
         t = time.time()
         cmd = [sys.executable, __file__, "_run", "--dataset", d, "--contender", spec, "--seed", str(seed), "--json",
-               str(out), "--epochs", str(args.epochs)]  # fmt: skip
+               str(out), "--epochs", str(args.epochs), "--epochs-scale", str(args.epochs_scale)]  # fmt: skip
         with open(log, "w") as f:
             p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, env=child_env())
             lock.write_text(str(p.pid))
@@ -330,6 +331,9 @@ def main() -> None:
     p.add_argument("--results", default=str(RESULTS))
     p.add_argument("--runs", type=int, default=30, help="latency: timed runs per model")
     p.add_argument("--wait-quiet", type=float, default=0, help="latency: wait up to this many s for load avg < 1")
+    p.add_argument(
+        "--epochs-scale", type=float, default=1.0, help="run: multiply every dataset's epochs (budget check)"
+    )
     p.add_argument("--frozen", action="store_true", help="run: use a copy of the committed code (git archive HEAD)")
     p.add_argument("--epochs", type=int, default=0, help="override every dataset's epochs (smoke tests only)")
     p.add_argument("--dataset", help=argparse.SUPPRESS)  # child process
