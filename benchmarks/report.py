@@ -215,7 +215,7 @@ def plot(runs: list[dict], lat: dict, path: Path) -> None:
         x = lat_of.get(arch[n], next(r for r in runs if r["contender"] == n)["gflops_512x1024"])
         x *= 1 + 0.005 * contenders.index(n)  # same architecture: keep the points apart
         ax.errorbar(x, np.mean(per_seed), yerr=np.std(per_seed, ddof=1) if len(per_seed) > 1 else 0, fmt="o",
-                    capsize=4, label=f"{n} ({len(seeds)} seeds)")  # fmt: skip
+                    capsize=4, label=f"{n} ({len(seeds)} seed{'s' if len(seeds) > 1 else ''})")  # fmt: skip
     load = lat and any(v["under_load"] for v in lat["latency"].values())
     ax.set_xlabel("ONNX Runtime ms at 512×1024, 2 threads" + (" (taken under load)" if load else "")
                   if lat_of else "GFLOPs at 512×1024 (latency not measured yet)")  # fmt: skip
