@@ -4,9 +4,10 @@ Usage:
     python benchmarks/transfer.py table [--results benchmarks/results/round1]
 
 Reads every run JSON of a results folder (and the newest ``latency/*.json``), prints the markdown and writes it into
-``docs/benchmarks.md`` between the ``<!-- transfer:begin -->`` / ``<!-- transfer:end -->`` markers, and draws
-``docs/benchmarks.png``. Means are over seeds; ± is the sample standard deviation over seeds (the seed noise of that
-cell); a difference smaller than the larger of the two spreads is reported as noise.
+``docs/benchmarks.md`` between the ``<!-- transfer:begin NAME -->`` / ``<!-- transfer:end NAME -->`` markers (NAME:
+the results folder's name), and, for the main round, draws ``docs/benchmarks.png``. Means are over seeds; ± is the
+sample standard deviation over seeds (the seed noise of that cell); a difference smaller than the larger of the two
+spreads is reported as noise.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 DOCS = HERE.parent / "docs"
-BEGIN, END = "<!-- transfer:begin -->", "<!-- transfer:end -->"
+MARKERS = "<!-- transfer:begin {} -->", "<!-- transfer:end {} -->"  # one block per results folder
 BASELINE = "yolo26n-sem"
 
 
@@ -239,6 +240,10 @@ def render(results: Path) -> str:
         "noise of the cell); verdict 'noise' when |Δ| is within the larger of the two spreads.",
         "",
         table,
+    ]
+    if results.name != "round1":  # side experiments: the accuracy tables only
+        return "\n".join([*parts, "", "Per-class IoU (%), mean over seeds:", "", per_class_table(runs)])
+    parts += [
         "",
         sanity_table(runs),
         "",
@@ -263,10 +268,12 @@ def write_report(results: Path, doc: Path = DOCS / "benchmarks.md", png: Path = 
     text = render(results)
     print(text)
     md = doc.read_text()
-    if BEGIN in md and END in md:
-        head, rest = md.split(BEGIN, 1)
-        md = head + BEGIN + "\n" + text + "\n" + END + rest.split(END, 1)[1]
+    begin, end = (m.format(results.name) for m in MARKERS)
+    if begin in md and end in md:
+        head, rest = md.split(begin, 1)
+        md = head + begin + "\n" + text + "\n" + end + rest.split(end, 1)[1]
         doc.write_text(md)
     else:
-        print(f"\n{doc} has no {BEGIN} ... {END} block: table printed only")
-    plot(load(results), newest_latency(results), png)
+        print(f"\n{doc} has no {begin} ... {end} block: table printed only")
+    if results.name == "round1":  # the plot shows the main round
+        plot(load(results), newest_latency(results), png)
