@@ -159,7 +159,7 @@ def cost_table(runs: list[dict]) -> str:
     lines.append("")
     total = sum(r["train_cpu_s"] for r in timed) / 3600
     lines.append(f"Training work so far: {total:.2f} CPU-hours for {len(timed)} timed runs; "
-                 f"one seed of the {len(c)} (dataset, contender) cells started so far costs "
+                 f"one seed of each of the {len(c)} (dataset, contender) cells with timed results costs "
                  f"{sum(cpu.values()) / 3600:.2f} CPU-hours.")  # fmt: skip
     return "\n".join(lines)
 
@@ -183,7 +183,7 @@ def sanity_table(runs: list[dict]) -> str:
 def latency_table(lat: dict) -> str:
     if not lat:
         return "Latency: not measured yet (`python benchmarks/transfer.py latency` on a quiet machine)."
-    lines = ["| dataset (nc) | ours ms | yolo26n-sem ms | ratio ours / yolo26n-sem | load avg | taken under load |",
+    lines = ["| models of | ours ms | yolo26n-sem ms | ratio ours / yolo26n-sem | load avg | taken under load |",
              "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
     for d, v in lat["latency"].items():
         o, b = v["ours"]["median_ms"], v[BASELINE]["median_ms"]
