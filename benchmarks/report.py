@@ -234,8 +234,13 @@ def render(results: Path) -> str:
     lat = newest_latency(results)
     table, _ = main_table(runs)
     seeds = sorted({r["seed"] for r in runs})
+    codes = {r["code_sha256"][:12] for r in runs if "code_sha256" in r}
+    listed = ", ".join(sorted(codes))
+    mixed = (f"**Warning: the runs of this folder used {len(codes)} different package sources ({listed}); compare "
+             "only runs of one code version.**\n\n") if len(codes) > 1 else ""  # fmt: skip
     parts = [
-        f"Results folder `{os.path.relpath(results, HERE.parent)}`: {len(runs)} runs, seeds {seeds}. mIoU (%) of "
+        mixed
+        + f"Results folder `{os.path.relpath(results, HERE.parent)}`: {len(runs)} runs, seeds {seeds}. mIoU (%) of "
         "`last.pt` by our validator at the labels' own resolution, mean ± std over seeds (the std is the seed "
         "noise of the cell); verdict 'noise' when |Δ| is within the larger of the two spreads.",
         "",

@@ -37,6 +37,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -202,22 +203,32 @@ def jobs(args) -> list[tuple[int, str, str]]:
 
 
 def freeze_and_exec(args) -> None:
-    """Re-run this command from a copy of the committed code (``git archive HEAD`` under the runs folder), so that a
-    rebase or a merge in this checkout during a long round cannot change the code its later runs use."""
+    """Re-run this command from a copy of the committed code (``git archive HEAD`` under the runs folder, with the
+    package source taken from commit `--package-at` when given), so that a rebase or a merge in this checkout during
+    a long round cannot change the code its later runs use."""
     git = ["git", "-C", str(HERE.parent)]
-    sha = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    if not sha:
-        raise SystemExit("--frozen needs a git checkout")
+
+    def rev(ref: str) -> str:
+        out = subprocess.run([*git, "rev-parse", "--short", ref], capture_output=True, text=True).stdout.strip()
+        if not out:
+            raise SystemExit(f"--frozen: '{ref}' is not a commit of this git checkout")
+        return out
+
+    sha, pkg = rev("HEAD"), rev(args.package_at)
     dirty = subprocess.run([*git, "status", "--porcelain", "--", "ultralytics_semseg", "benchmarks/*.py"],
                            capture_output=True, text=True).stdout.strip()  # fmt: skip
     if dirty:
         print(f"warning: uncommitted changes are not in the frozen copy of {sha}:\n{dirty}", flush=True)
-    dest = RUNS / "code" / sha
+    dest = RUNS / "code" / (sha if pkg == sha else f"{sha}-package-{pkg}")
     if not dest.exists():
-        tmp = dest.with_name(f".{sha}.tmp")
-        tmp.mkdir(parents=True, exist_ok=True)
-        archive = subprocess.run([*git, "archive", "HEAD"], capture_output=True, check=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive, check=True)
+        tmp = dest.with_name(f".{dest.name}.tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        for ref, paths in ((sha, []), (pkg, ["ultralytics_semseg"])):
+            if paths:
+                shutil.rmtree(tmp / paths[0])
+            archive = subprocess.run([*git, "archive", ref, *paths], capture_output=True, check=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive, check=True)
         tmp.rename(dest)
     for link in (".data", ".runs"):  # share the datasets and the runs folder with this checkout
         if not (dest / "benchmarks" / link).exists():
@@ -335,6 +346,7 @@ def main() -> None:
         "--epochs-scale", type=float, default=1.0, help="run: multiply every dataset's epochs (budget check)"
     )
     p.add_argument("--frozen", action="store_true", help="run: use a copy of the committed code (git archive HEAD)")
+    p.add_argument("--package-at", default="HEAD", help="run --frozen: take the package source from this commit")
     p.add_argument("--epochs", type=int, default=0, help="override every dataset's epochs (smoke tests only)")
     p.add_argument("--dataset", help=argparse.SUPPRESS)  # child process
     p.add_argument("--contender", help=argparse.SUPPRESS)
