@@ -292,7 +292,7 @@ def latency(args) -> None:
 
     results = Path(args.results)
     x = real_image()
-    out = {}
+    out, stamp = {}, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     for d in args.datasets.split(","):
         weights = {n: RUNS / run_name(d, n, 0, results) / "weights" / "last.pt" for n in LATENCY_PAIR}
         if not all(w.exists() for w in weights.values()):
@@ -320,14 +320,12 @@ def latency(args) -> None:
                                                                     float(np.percentile(v, 75))]}
                   for n, v in times.items()}  # fmt: skip
         out[d].update(load_before=load0, load_after=load1, under_load=max(load0, load1) > 1.0)
+        (results / "latency").mkdir(parents=True, exist_ok=True)  # after every dataset: a killed run keeps the rest
+        (results / "latency" / f"{stamp}.json").write_text(json.dumps(dict(runs=args.runs, threads=2, latency=out),
+                                                                      indent=1))  # fmt: skip
         a, b = out[d]["ours"]["median_ms"], out[d]["yolo26n-sem"]["median_ms"]
         print(f"{d:>18}: ours {a:.1f} ms, yolo26n-sem {b:.1f} ms (ratio {a / b:.2f}), load {load0:.1f}/{load1:.1f}",
               flush=True)  # fmt: skip
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    (results / "latency").mkdir(parents=True, exist_ok=True)
-    (results / "latency" / f"{stamp}.json").write_text(
-        json.dumps(dict(runs=args.runs, threads=2, latency=out), indent=1)
-    )
 
 
 # -------------------------------------------------------------------------------------------------------- main
