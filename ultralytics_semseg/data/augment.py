@@ -13,15 +13,13 @@ import cv2
 import numpy as np
 import torch
 
-from ultralytics_semseg.data.utils import IGNORE
-
-PAD_VALUE = 114
+from ultralytics_semseg.constants import IGNORE, PAD_VALUE, STRIDE
 
 
 def letterbox(
     img: np.ndarray,
     new_shape: tuple[int, int] | int,
-    stride: int = 32,
+    stride: int = STRIDE,
     auto: bool = False,
     scaleup: bool = True,
     mask: bool = False,
@@ -127,7 +125,7 @@ class RandomResizeCrop:
             y0, x0 = random.randint(0, mask.shape[0] - ch), random.randint(0, mask.shape[1] - cw)
             if self.cat_max_ratio >= 1:
                 break
-            counts = np.bincount(mask[y0 : y0 + ch, x0 : x0 + cw].ravel(), minlength=256)[:IGNORE]
+            counts = np.bincount(mask[y0 : y0 + ch, x0 : x0 + cw].ravel(), minlength=IGNORE + 1)[:IGNORE]
             counts = counts[counts > 0]
             if len(counts) > 1 and counts.max() / counts.sum() < self.cat_max_ratio:
                 break
@@ -232,7 +230,7 @@ class LetterBoxVal:
     The letterboxed mask only serves the validation loss.
     """
 
-    def __init__(self, imgsz: int, stride: int = 32):
+    def __init__(self, imgsz: int, stride: int = STRIDE):
         self.imgsz = imgsz
         self.stride = stride
 
@@ -256,7 +254,7 @@ class SemSegFormat:
         return labels
 
 
-def train_crop_shape(shapes: np.ndarray, imgsz: int, stride: int = 32) -> tuple[int, int]:
+def train_crop_shape(shapes: np.ndarray, imgsz: int, stride: int = STRIDE) -> tuple[int, int]:
     """Training crop (h, w): long side `imgsz`, aspect of the dataset's median image, rounded up to `stride`.
 
     Same-aspect datasets such as Cityscapes (1:2) thus train on crops of that aspect (e.g. 512x1024 at imgsz=1024)

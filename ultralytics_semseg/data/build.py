@@ -10,9 +10,10 @@ from ultralytics.data.utils import check_det_dataset
 from ultralytics.utils import LOGGER
 
 from ultralytics_semseg.cfg import resolve_data_yaml
+from ultralytics_semseg.constants import IGNORE, STRIDE
 from ultralytics_semseg.data.dataset import SemSegDataset
 from ultralytics_semseg.data.formats import IGNORE_WORDS, parse_colors
-from ultralytics_semseg.data.utils import IGNORE, is_ignore_value
+from ultralytics_semseg.data.utils import is_ignore_value
 
 
 def check_semseg_dataset(data: str | Path, split: str = "") -> dict[str, Any]:
@@ -34,22 +35,29 @@ def check_semseg_dataset(data: str | Path, split: str = "") -> dict[str, Any]:
 
 
 def check_semseg_keys(d: dict[str, Any]) -> dict[str, Any]:
-    """Validate and complete the semseg-specific keys of a dataset dict already checked by Ultralytics.
+    """Validate the semseg-specific keys of a dataset dict already checked by Ultralytics, then complete them.
 
-    Idempotent (the trainer and the validator may both call it on the same dict). It settles:
-
-    - `masks_dir` (default 'masks') and `label_mapping` (integers to integers, null or 'ignore_label').
-    - `label_format`: 'colors' when a `colors:` table is given, else 'masks' or 'polygons' as written, else
-      detected: 'masks' when the mask folder exists, 'polygons' when only a YOLO `labels/` folder does.
-    - `background` for polygons: the class of pixels outside every polygon, as a train id (255 = ignore). By default
-      a class named 'background' (case-insensitive) if `names` has one, else a 'background' class appended to
-      `names`, so training, standalone validation and prediction all see the same class list.
+    `validate_semseg_keys` raises before anything is changed; `complete_semseg_keys` then settles the values. Idempotent
+    (the trainer and the validator may both call it on the same dict).
 
     Raises:
         ValueError: With the YAML path and the offending key for semseg-specific mistakes.
     """
+    validate_semseg_keys(d)
+    return complete_semseg_keys(d)
+
+
+def validate_semseg_keys(d: dict[str, Any]) -> None:
+    """Raise for semseg-specific mistakes in a dataset dict; change nothing.
+
+    Checked: `label_mapping` (integers to integers, null or 'ignore_label'), `label_format` and `colors` (consistent,
+    a well-formed colour table), `background` of polygon datasets (a class id, a class name or 'ignore'), and at most
+    255 classes, counting a 'background' class that `complete_semseg_keys` would append.
+
+    Raises:
+        ValueError: With the YAML path and the offending key.
+    """
     name = d.get("yaml_file", "dataset YAML")
-    d["masks_dir"] = d.get("masks_dir") or "masks"
     ignore = d.get("ignore_label", IGNORE)
     mapping = d.get("label_mapping")
     if mapping is not None:
@@ -63,17 +71,46 @@ def check_semseg_keys(d: dict[str, Any]) -> dict[str, Any]:
             if not is_ignore_value(v, ignore) and not 0 <= v < len(d["names"]):
                 raise ValueError(f"{name}: 'label_mapping' maps {k} to {v}, outside classes 0..{len(d['names']) - 1}")
     fmt = _label_format(d, name)
+    nc = len(d["names"])
     if fmt == "colors":
-        try:
-            d["colors"] = parse_colors(d["colors"], d["names"], ignore)
-        except ValueError as e:
-            raise ValueError(f"{name}: {e}") from None
+        _color_table(d, name)
     elif fmt == "polygons":
-        d["background"] = _polygon_background(d, name)
+        nc += _polygon_background(d, name)[1] is not None
+    if nc > IGNORE:
+        raise ValueError(f"{name}: {nc} classes given; at most {IGNORE} are supported ({IGNORE} means ignore)")
+
+
+def complete_semseg_keys(d: dict[str, Any]) -> dict[str, Any]:
+    """Settle the semseg-specific keys of a dataset dict that `validate_semseg_keys` accepted; return it.
+
+    - `masks_dir`: 'masks' by default.
+    - `label_format`: 'colors' when a `colors:` table is given, else 'masks' or 'polygons' as written, else
+      detected: 'masks' when the mask folder exists, 'polygons' when only a YOLO `labels/` folder does.
+    - `colors`: the colour table as {train id: [(r, g, b), ...]}.
+    - `background` for polygons: the class of pixels outside every polygon, as a train id (255 = ignore). By default
+      a class named 'background' (case-insensitive) if `names` has one, else a 'background' class appended to
+      `names`, so training, standalone validation and prediction all see the same class list.
+    """
+    name = d.get("yaml_file", "dataset YAML")
+    d["masks_dir"] = d.get("masks_dir") or "masks"
+    fmt = _label_format(d, name)
+    if fmt == "colors":
+        d["colors"] = _color_table(d, name)
+    elif fmt == "polygons":
+        d["background"], new_class = _polygon_background(d, name)
+        if new_class is not None:  # a new last class: the class list of the model trained on this YAML includes it
+            d["names"][d["background"]] = new_class
+            d["nc"] = len(d["names"])
     d["label_format"] = fmt
-    if len(d["names"]) > IGNORE:
-        raise ValueError(f"{name}: {len(d['names'])} classes given; at most 255 are supported (255 means ignore)")
     return d
+
+
+def _color_table(d: dict[str, Any], name: str) -> dict[int, list[tuple[int, ...]]]:
+    """The dataset's `colors:` table parsed by `parse_colors`, its errors prefixed with the YAML path."""
+    try:
+        return parse_colors(d["colors"], d["names"], d.get("ignore_label", IGNORE))
+    except ValueError as e:
+        raise ValueError(f"{name}: {e}") from None
 
 
 def _label_format(d: dict[str, Any], name: str) -> str:
@@ -92,37 +129,33 @@ def _label_format(d: dict[str, Any], name: str) -> str:
 
 def detect_label_format(d: dict[str, Any]) -> str:
     """'masks' if the mask folder of a split (or `<path>/<masks_dir>`) exists, 'polygons' if only `labels/` does."""
-    sa = f"{os.sep}images{os.sep}"
+    sa, masks_dir = f"{os.sep}images{os.sep}", d.get("masks_dir") or "masks"
     for split in ("train", "val", "test"):
         paths = d.get(split) or []
         for p in [os.fspath(x) + os.sep for x in (paths if isinstance(paths, list) else [paths])]:
             if sa in p and os.path.isdir(p):
-                for folder, fmt in ((d["masks_dir"], "masks"), ("labels", "polygons")):
+                for folder, fmt in ((masks_dir, "masks"), ("labels", "polygons")):
                     if os.path.isdir(f"{os.sep}{folder}{os.sep}".join(p.rsplit(sa, 1))):
                         return fmt
     root = Path(d.get("path") or ".")
-    return "polygons" if not (root / d["masks_dir"]).is_dir() and (root / "labels").is_dir() else "masks"
+    return "polygons" if not (root / masks_dir).is_dir() and (root / "labels").is_dir() else "masks"
 
 
-def _polygon_background(d: dict[str, Any], name: str) -> int:
-    """Train id of unlabelled pixels in a polygon dataset, appending a 'background' class when needed."""
+def _polygon_background(d: dict[str, Any], name: str) -> tuple[int, str | None]:
+    """Train id of unlabelled pixels in a polygon dataset, and the name of the class to append for it (else None)."""
     names, bg = d["names"], d.get("background")
     if bg is None:
         bg = next((i for i, n in names.items() if str(n).lower() == "background"), "background")
     if isinstance(bg, bool) or not isinstance(bg, (int, str)):
         raise ValueError(f"{name}: 'background' must be a class id, a class name or 'ignore', not {bg!r}")
     if bg in IGNORE_WORDS or bg in {IGNORE, d.get("ignore_label", IGNORE)}:
-        return IGNORE
+        return IGNORE, None
     if isinstance(bg, int):
         if not 0 <= bg < len(names):
-            raise ValueError(f"{name}: 'background: {bg}' is not a class id 0..{len(names) - 1}, nor 255 / ignore")
-        return bg
+            raise ValueError(f"{name}: 'background: {bg}' is not a class id 0..{len(names) - 1}, nor {IGNORE} / ignore")
+        return bg, None
     existing = next((i for i, n in names.items() if n == bg), None)
-    if existing is not None:
-        return existing
-    names[len(names)] = bg  # a new last class: the class list of the model trained on this YAML includes it
-    d["nc"] = len(names)
-    return len(names) - 1
+    return (existing, None) if existing is not None else (len(names), bg)
 
 
 def check_model_classes(
@@ -189,7 +222,7 @@ def class_table(model_names: list[str], data_names: list[str], model: str, data:
 
 
 def build_semseg_dataset(
-    cfg, img_path: str, batch: int, data: dict, mode: str = "train", stride: int = 32, rect: bool | None = None
+    cfg, img_path: str, batch: int, data: dict, mode: str = "train", stride: int = STRIDE, rect: bool | None = None
 ):
     """Build a `SemSegDataset` from trainer/validator args.
 

@@ -24,7 +24,8 @@ from PIL import Image
 from ultralytics.data.utils import img2label_paths
 from ultralytics.utils import NUM_THREADS, TQDM
 
-from ultralytics_semseg.data.utils import IGNORE, apply_lut, build_label_lut, check_image, img2mask_paths, read_mask
+from ultralytics_semseg.constants import IGNORE
+from ultralytics_semseg.data.utils import apply_lut, build_label_lut, check_image, img2mask_paths, read_mask
 
 IGNORE_WORDS = {"ignore", "ignore_label"}
 Polygon = tuple[int, np.ndarray]  # (train id, (N, 2) float32 normalised x y)
@@ -87,7 +88,7 @@ class LabelFormat:
             bad = [int(i) for i in ids if not 0 <= i < self.lut.size or self.lut[int(i)] < 0]
             if bad:
                 raise ValueError(
-                    f"class ids {bad[:10]} are not dataset classes 0..{self.nc - 1} nor 255 (ignore); "
+                    f"class ids {bad[:10]} are not dataset classes 0..{self.nc - 1} nor {IGNORE} (ignore); "
                     f"fix the mask or add them to 'label_mapping'"
                 )
         return apply_lut(raw, self.lut, self.nc), {}
@@ -151,7 +152,7 @@ class ColorMaskFormat(LabelFormat):
         examples = "; ".join(f"{f} ({n} px, RGB {', '.join(map(str, c))})" for f, n, c in bad[:2])
         return [
             f"{total} pixels in {len(bad)} of {len(labels)} masks have colours that are not in 'colors'; they are "
-            f"ignored (255), never mapped to a class. Examples: {examples}"
+            f"ignored ({IGNORE}), never mapped to a class. Examples: {examples}"
         ]
 
 
@@ -193,7 +194,8 @@ class PolygonFormat(LabelFormat):
         return rasterize_polygons(label["polygons"], shape, self.background)
 
     def describe(self) -> list[str]:
-        bg = "255 (ignore)" if self.background == IGNORE else f"class {self.background} '{self.names[self.background]}'"
+        b = self.background
+        bg = f"{b} (ignore)" if b == IGNORE else f"class {b} '{self.names[b]}'"
         return [f"pixels outside every polygon are {bg} (dataset YAML key 'background')"]
 
     def summarize(self, labels: list[dict[str, Any]]) -> list[str]:
@@ -311,7 +313,7 @@ def _color_class(key: Any, by_name: dict[str, int], nc: int, ignore_label: int) 
             return by_name[key]
         if key in IGNORE_WORDS:
             return IGNORE
-    raise ValueError(f"'colors' key {key!r} is not a class id 0..{nc - 1}, a class name, 255 or 'ignore'")
+    raise ValueError(f"'colors' key {key!r} is not a class id 0..{nc - 1}, a class name, {IGNORE} or 'ignore'")
 
 
 def _rgb_list(value: Any, key: Any) -> list[tuple[int, ...]]:

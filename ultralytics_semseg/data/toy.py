@@ -21,6 +21,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ultralytics_semseg.constants import IGNORE
+
 TOY_NAMES: dict[int, str] = {
     0: "road",
     1: "sidewalk",
@@ -34,7 +36,6 @@ TOY_NAMES: dict[int, str] = {
 TOY_VERSION: int = 1  # bump when the generated content changes
 
 ROAD, SIDEWALK, BUILDING, VEGETATION, SKY, POLE, CAR, PERSON = range(8)
-IGNORE = 255
 
 _MARKER = ".complete"
 _SPLITS = {"train": 0, "val": 1}  # split id mixed into the per-image seed

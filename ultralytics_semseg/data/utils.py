@@ -10,7 +10,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
-IGNORE = 255
+from ultralytics_semseg.constants import IGNORE
+
 MASK_SUFFIXES = (".png", ".tif", ".tiff", ".bmp")
 # leading bytes of the image formats OpenCV and Pillow decode, to tell a damaged image from a file that is none at all
 IMAGE_SIGNATURES = {

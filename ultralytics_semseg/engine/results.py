@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from ultralytics.engine.results import BaseTensor, Boxes, Masks, Results
 
-from ultralytics_semseg.data.utils import IGNORE
+from ultralytics_semseg.constants import IGNORE
 from ultralytics_semseg.utils.plotting import overlay, save_class_png
 
 

@@ -11,13 +11,14 @@ from ultralytics.engine.predictor import BasePredictor
 from ultralytics.utils import DEFAULT_CFG, LOGGER
 
 from ultralytics_semseg.cfg import resolve_data_yaml
-from ultralytics_semseg.compat import fp16_enabled, openvino_fp32, predict_label_summary
+from ultralytics_semseg.compat import predict_label_summary
+from ultralytics_semseg.constants import IGNORE
 from ultralytics_semseg.data.augment import letterbox
 from ultralytics_semseg.data.build import check_model_classes
-from ultralytics_semseg.data.utils import IGNORE, check_image
+from ultralytics_semseg.data.utils import check_image
+from ultralytics_semseg.engine.inference import setup_inference
 from ultralytics_semseg.engine.results import SemSegResults
 from ultralytics_semseg.nn.head import class_map
-from ultralytics_semseg.nn.model import configure_inference
 from ultralytics_semseg.utils.ops import postprocess, to_original_classmap
 
 
@@ -87,12 +88,10 @@ class SemSegPredictor(BasePredictor):
         LOGGER.warning(text)
 
     def setup_model(self, model, verbose: bool = True) -> None:
-        """Load the model, then apply `slide_window` / `tta_scales` (PyTorch models)."""
+        """Load the model, then apply the task's inference setup (`setup_inference`)."""
         super().setup_model(model, verbose)
         self.check_data_classes()
-        configure_inference(getattr(self.model, "model", None), self.args)
-        if self.model.format == "openvino" and not fp16_enabled(self.args):
-            openvino_fp32(self.model, model or self.args.model)
+        setup_inference(self.model, self.args, model)
 
     def check_data_classes(self) -> None:
         """With `data=` other than the YAML the model was trained on: its classes must match the model's.

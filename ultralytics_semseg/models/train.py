@@ -238,6 +238,15 @@ class SemSegTrainer(BaseTrainer):
             self.test_loader, save_dir=self.save_dir, args=copy(self.args), _callbacks=self.callbacks
         )
 
+    def label_loss_items(self, loss_items=None, prefix: str = "train"):
+        """Ultralytics' labelled loss items, without `val/aux_loss`: the auxiliary head does not run in validation."""
+        items = super().label_loss_items(loss_items, prefix)
+        if prefix != "val":
+            return items
+        if isinstance(items, dict):
+            return {k: v for k, v in items.items() if k != "val/aux_loss"}
+        return [k for k in items if k != "val/aux_loss"]
+
     def progress_string(self) -> str:
         return ("\n" + "%11s" * (4 + len(self.loss_names))) % ("Epoch", "GPU_mem", *self.loss_names, "Images", "Size")
 
@@ -246,33 +255,44 @@ class SemSegTrainer(BaseTrainer):
         masks = batch["semseg_mask"][:8].cpu().numpy()
         plot_pairs(list(imgs), masks, None, self.data["names"], self.save_dir / f"train_batch{ni}.jpg")
 
-    def train_pixel_counts(self) -> np.ndarray:
+    def get_class_counts(self) -> np.ndarray:
         """Pixels per class in the train split, from the label cache (no mask is read again)."""
         return np.sum([x["counts"] for x in self.train_loader.dataset.labels], 0).astype(np.float64)
 
-    def set_class_weights(self) -> None:
-        """ENet class weights `(1 / ln(1.02 + share)) ** cls_pw` from the train split's pixel counts, mean 1.
+    def compute_class_weights(self, class_counts: np.ndarray) -> np.ndarray:
+        """ENet class weights `(1 / ln(1.02 + share)) ** cls_pw` of pixel counts, normalised to mean 1.
 
-        Computed from whatever dataset is being trained (never looked up by its name); classes without train pixels
-        get the mean weight. `cls_pw=0` trains with plain cross-entropy. Called by Ultralytics before the EMA copy
-        is made; `_setup_train` calls it on releases without that hook.
+        Classes without pixels get the mean weight of the others.
+        """
+        present = class_counts > 0
+        weights = (1 / np.log(1.02 + class_counts / class_counts.sum())) ** self.args.cls_pw
+        weights = np.where(present, weights, weights[present].mean())
+        return weights / weights.mean()
+
+    def set_class_weights(self) -> None:
+        """Weight the loss by `compute_class_weights` of the train split's pixel counts (`cls_pw` > 0).
+
+        Computed from whatever dataset is being trained (never looked up by its name). `cls_pw=0` trains with plain
+        cross-entropy. Called by Ultralytics before the EMA copy is made; `_setup_train` calls it on releases without
+        that hook.
         """
         if not self.args.cls_pw:
             return
-        counts = self.train_pixel_counts()
+        counts = self.get_class_counts()
         if not counts.any():
             return
-        present = counts > 0
-        weights = (1 / np.log(1.02 + counts / counts.sum())) ** self.args.cls_pw
-        weights = np.where(present, weights, weights[present].mean())
-        weights = torch.from_numpy(weights / weights.mean()).float().to(self.device)
+        weights = torch.from_numpy(self.compute_class_weights(counts)).float().to(self.device)
+        self._assign_class_weights(weights)
+        LOGGER.info(f"Class weights (cls_pw={self.args.cls_pw}): {[round(float(w), 2) for w in weights]}")
+
+    def _assign_class_weights(self, weights: torch.Tensor) -> None:
+        """Give the model (and the EMA, if it exists yet) the weights; their loss is rebuilt with them on next use."""
         ema = getattr(getattr(self, "ema", None), "ema", None)  # exists already where _setup_train calls this
         for model in (unwrap_model(self.model), ema):
             if model is None:
                 continue
             model.class_weights = weights
-            model.criterion = None  # rebuilt with the weights on the next loss call
-        LOGGER.info(f"Class weights (cls_pw={self.args.cls_pw}): {[round(float(w), 2) for w in weights]}")
+            model.criterion = None
 
     def _setup_train(self) -> None:
         super()._setup_train()
@@ -280,7 +300,7 @@ class SemSegTrainer(BaseTrainer):
             self.set_class_weights()
 
     def plot_training_labels(self) -> None:
-        counts = self.train_pixel_counts()
+        counts = self.get_class_counts()
         plot_class_distribution(counts, self.data["names"], self.save_dir / "labels.jpg", on_plot=self.on_plot)
         if RANK in {-1, 0}:
             share = counts / max(counts.sum(), 1)

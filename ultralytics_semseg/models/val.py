@@ -11,10 +11,10 @@ from ultralytics.engine.validator import BaseValidator
 from ultralytics.utils import LOGGER, RANK, colorstr
 
 from ultralytics_semseg.cfg import resolve_data_yaml
-from ultralytics_semseg.compat import fp16_enabled, openvino_fp32
+from ultralytics_semseg.compat import fp16_enabled
 from ultralytics_semseg.data.build import build_semseg_dataset, check_model_classes, check_semseg_keys
 from ultralytics_semseg.data.utils import inverse_label_lut
-from ultralytics_semseg.nn.model import configure_inference
+from ultralytics_semseg.engine.inference import setup_inference
 from ultralytics_semseg.utils.metrics import SemSegMetrics
 from ultralytics_semseg.utils.ops import postprocess
 from ultralytics_semseg.utils.plotting import plot_confusion_matrix, plot_iou_bars, plot_pairs, save_class_png
@@ -66,14 +66,21 @@ class SemSegValidator(BaseValidator):
         return postprocess(preds, *self._geometry)
 
     def init_metrics(self, model) -> None:
-        configure_inference(getattr(model, "model", model), self.args)
-        if getattr(model, "format", None) == "openvino" and not fp16_enabled(self.args):
-            openvino_fp32(model, self.args.model)
+        """Start an empty confusion matrix for the model's classes.
+
+        Ultralytics calls this once the model is loaded and the dataloader is built, so the inference setup shared with
+        the predictor (`setup_inference`) and the PNG output of `save_json` are prepared here as well.
+        """
+        setup_inference(model, self.args)
         self.names = model.names
         self.nc = len(self.names)
         self.metrics = SemSegMetrics(self.names)
         self.seen = 0
         self.shapes = set()
+        self.setup_prediction_pngs()
+
+    def setup_prediction_pngs(self) -> None:
+        """With `save_json` (standalone validation): where and how `save_prediction` writes label-id PNGs."""
         self.pred_dir = None
         if self.args.save_json and not self.training:
             self.pred_dir = self.save_dir / "predictions"
@@ -129,6 +136,8 @@ class SemSegValidator(BaseValidator):
             )
 
     def get_stats(self) -> dict[str, float]:
+        """Compute the scores of the whole dataset once and return them by metric key."""
+        self.metrics.process()
         return self.metrics.results_dict
 
     def get_desc(self) -> str:

@@ -6,13 +6,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-IGNORE_INDEX = 255
+from ultralytics_semseg.constants import IGNORE
 
 
 def cross_entropy(
     logits: torch.Tensor,
     target: torch.Tensor,
-    ignore_index: int = IGNORE_INDEX,
+    ignore_index: int = IGNORE,
     weight: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Mean pixel cross-entropy over non-ignored pixels; logits are upsampled to the target size first.
@@ -51,7 +51,7 @@ class SemSegLoss(nn.Module):
     def __init__(
         self,
         aux_weight: float = 0.4,
-        ignore_index: int = IGNORE_INDEX,
+        ignore_index: int = IGNORE,
         class_weights: torch.Tensor | None = None,
     ):
         super().__init__()

@@ -13,11 +13,13 @@ from ultralytics.utils.ops import make_divisible
 from ultralytics.utils.torch_utils import initialize_weights
 
 from ultralytics_semseg.cfg import HEAD_NAME, is_packaged_model, load_model_yaml, resolve_model_yaml
-from ultralytics_semseg.data.augment import PAD_VALUE
+from ultralytics_semseg.constants import PAD_VALUE, STRIDE
 from ultralytics_semseg.nn.head import SemSegHead
 from ultralytics_semseg.nn.loss import SemSegLoss
 
 __all__ = ("SemSegModel",)
+
+MIN_HEAD_WIDTH = 32  # floor of the decoder width, whatever a YAML's width multiple makes of its channel argument
 
 
 def _scale_of(d: dict) -> tuple[float, float]:
@@ -50,13 +52,14 @@ def configure_inference(model, args) -> None:
         return  # exported models run whole images
     crop = getattr(args, "slide_window", None)
     if crop:
+        gs = int(model.stride.max())
         crop = [int(c) for c in (crop if isinstance(crop, (list, tuple)) else (crop, crop))]
-        if any(c % 32 for c in crop):
-            raise ValueError(f"slide_window={crop} must be multiples of 32 (the model's stride)")
-        stride = getattr(args, "slide_stride", None) or [c * 2 // 3 // 32 * 32 or 32 for c in crop]
+        if any(c % gs for c in crop):
+            raise ValueError(f"slide_window={crop} must be multiples of {gs} (the model's stride)")
+        stride = getattr(args, "slide_stride", None) or [c * 2 // 3 // gs * gs or gs for c in crop]
         stride = [int(s) for s in (stride if isinstance(stride, (list, tuple)) else (stride, stride))]
-        if any(s % 32 or s <= 0 for s in stride):
-            raise ValueError(f"slide_stride={stride} must be positive multiples of 32")
+        if any(s % gs or s <= 0 for s in stride):
+            raise ValueError(f"slide_stride={stride} must be positive multiples of {gs}")
         model.slide_window, model.slide_stride = crop, stride
     else:
         model.slide_window = None
@@ -104,7 +107,7 @@ class SemSegModel(BaseModel):
         self.model, self.save = self._attach_head(body, save, sources, args, ch, verbose)
         self.names = {i: f"{i}" for i in range(self.yaml["nc"])}
         self.inplace = self.yaml.get("inplace", True)
-        self.stride = torch.tensor([32.0])  # inputs must be multiples of the deepest level's stride
+        self.stride = torch.tensor([float(STRIDE)])  # inputs must be multiples of the deepest level's stride
         initialize_weights(self)
         for m in self.modules():
             if isinstance(m, nn.BatchNorm2d):
@@ -120,7 +123,7 @@ class SemSegModel(BaseModel):
         width, max_channels = _scale_of(self.yaml)
         c = make_divisible(min(args[1], max_channels) * width, 8) if len(args) > 1 else 64
         aux = bool(args[2]) if len(args) > 2 else True
-        head = SemSegHead(self.yaml["nc"], _probe_channels(body, sources, ch), c=max(c, 32), aux=aux)
+        head = SemSegHead(self.yaml["nc"], _probe_channels(body, sources, ch), c=max(c, MIN_HEAD_WIDTH), aux=aux)
         head.i, head.f, head.type = len(body), sources, HEAD_NAME
         head.np = sum(p.numel() for p in head.parameters())
         if verbose:
@@ -140,20 +143,21 @@ class SemSegModel(BaseModel):
         return self._predict_augment(x) if augment else self._predict_once(x)
 
     def _predict_export(self, x: torch.Tensor):
-        """Exported graphs take any input size: pad to a multiple of 32 inside the graph, crop the outputs back."""
+        """Exported graphs take any input size: pad to a multiple of the stride inside the graph, crop outputs back."""
         h, w = x.shape[2:]
-        x = F.pad(x, (0, (32 - w % 32) % 32, 0, (32 - h % 32) % 32), value=PAD_VALUE / 255)
+        gs, head = int(self.stride.max()), self.model[-1]
+        x = F.pad(x, (0, (gs - w % gs) % gs, 0, (gs - h % gs) % gs), value=PAD_VALUE / 255)
         out = self._predict_once(x)
-        s = 4 if self.model[-1].export_output == "logits_stride4" else 1
+        s = head.out_stride if head.export_output == "logits_stride4" else 1
         hs, ws = (h + s - 1) // s, (w + s - 1) // s
         return tuple(o[..., :hs, :ws] for o in out) if isinstance(out, tuple) else out[..., :hs, :ws]
 
     def _predict_augment(self, x: torch.Tensor) -> torch.Tensor:
         """Average softmax probabilities over horizontal flips and `tta_scales`; return log-probabilities."""
-        size = [d // 4 for d in x.shape[2:]]
+        gs, size = int(self.stride.max()), [d // self.model[-1].out_stride for d in x.shape[2:]]
         probs = 0
         for s in self.tta_scales:
-            xs = x if s == 1 else F.interpolate(x, size=[max(32, round(d * s / 32) * 32) for d in x.shape[2:]],
+            xs = x if s == 1 else F.interpolate(x, size=[max(gs, round(d * s / gs) * gs) for d in x.shape[2:]],
                                                 mode="bilinear", align_corners=False)  # fmt: skip
             for flip in (False, True):
                 y = self._predict_once(xs.flip(-1) if flip else xs)
@@ -164,7 +168,7 @@ class SemSegModel(BaseModel):
     def _predict_slide(self, x: torch.Tensor, augment: bool = False) -> torch.Tensor:
         """Run overlapping windows of `slide_window` over the input and average the logits where they overlap."""
         h, w = x.shape[2:]
-        (ch, cw), (sh, sw) = self.slide_window, self.slide_stride
+        (ch, cw), (sh, sw), r = self.slide_window, self.slide_stride, self.model[-1].out_stride
         ch, cw = min(ch, h), min(cw, w)
         ys = sorted({min(i * sh, h - ch) for i in range(max(h - ch + sh - 1, 0) // sh + 1)})
         xs = sorted({min(j * sw, w - cw) for j in range(max(w - cw + sw - 1, 0) // sw + 1)})
@@ -174,14 +178,14 @@ class SemSegModel(BaseModel):
                 crop = x[..., y0 : y0 + ch, x0 : x0 + cw]
                 out = self._predict_augment(crop) if augment else self._predict_once(crop)
                 if logits is None:
-                    logits = out.new_zeros((*out.shape[:2], h // 4, w // 4))
-                    count = out.new_zeros((1, 1, h // 4, w // 4))
-                logits[..., y0 // 4 : (y0 + ch) // 4, x0 // 4 : (x0 + cw) // 4] += out
-                count[..., y0 // 4 : (y0 + ch) // 4, x0 // 4 : (x0 + cw) // 4] += 1
+                    logits = out.new_zeros((*out.shape[:2], h // r, w // r))
+                    count = out.new_zeros((1, 1, h // r, w // r))
+                logits[..., y0 // r : (y0 + ch) // r, x0 // r : (x0 + cw) // r] += out
+                count[..., y0 // r : (y0 + ch) // r, x0 // r : (x0 + cw) // r] += 1
         return logits / count
 
     def init_criterion(self) -> SemSegLoss:
-        """Cross-entropy with ignore 255 plus the auxiliary loss (weight from the YAML key `aux_weight`), weighted by
+        """Cross-entropy with ignore (255) plus the auxiliary loss (weight from the YAML key `aux_weight`), weighted by
         `class_weights` when the trainer has set them (`cls_pw > 0`)."""
         weights = getattr(self, "class_weights", None)
         return SemSegLoss(aux_weight=self.yaml.get("aux_weight", 0.4), class_weights=weights)

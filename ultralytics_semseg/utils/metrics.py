@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from ultralytics.utils import DataExportMixin, SimpleClass
 
-from ultralytics_semseg.data.utils import IGNORE
+from ultralytics_semseg.constants import IGNORE
 
 MEAN_KEYS = {  # results_dict key -> per-class metric averaged over the counted classes
     "metrics/mIoU": "IoU",
@@ -39,7 +39,8 @@ class SemSegScores:
         matrix (np.ndarray): (nc, nc) pixel counts, ignore excluded.
         per_class (dict[str, np.ndarray]): 'IoU', 'Dice', 'precision', 'recall', 'MCR' per class (NaN: not counted).
         counted (np.ndarray): bool, the classes that enter the means (ground-truth or predicted pixels).
-        IoU, DiceScore, precision, recall, MCR (float): means over the counted classes (MCR: lower is better).
+        means (dict[str, float]): the mean of each `per_class` metric over the counted classes (0 without any).
+        IoU, DiceScore, precision, recall, MCR (float): those means by name (MCR: lower is better).
         mAcc (float): mean class accuracy, the same number as `recall`.
         aAcc (float): pixel accuracy over all valid pixels.
         fwIoU (float): IoU weighted by each class's share of ground-truth pixels.
@@ -65,35 +66,39 @@ class SemSegScores:
             "recall": _ratio(tp, tp + fn, self.counted),
             "MCR": _ratio(fp + fn, np.full_like(tp, n), self.counted),
         }
+        self.means = {k: float(np.nanmean(v)) if self.counted.any() else 0.0 for k, v in self.per_class.items()}
         self.pixels = gt
         self.aAcc = float(tp.sum() / n) if n else 0.0
         self.fwIoU = float(np.nansum(gt / n * np.nan_to_num(self.per_class["IoU"]))) if n else 0.0
 
-    def _mean(self, key: str) -> float:
-        return float(np.nanmean(self.per_class[key])) if self.counted.any() else 0.0
-
     @property
     def IoU(self) -> float:  # noqa: N802 (names of the seed design's API)
-        return self._mean("IoU")
+        """Mean IoU over the counted classes."""
+        return self.means["IoU"]
 
     @property
     def DiceScore(self) -> float:  # noqa: N802
-        return self._mean("Dice")
+        """Mean Dice score over the counted classes."""
+        return self.means["Dice"]
 
     @property
     def precision(self) -> float:
-        return self._mean("precision")
+        """Mean precision over the counted classes."""
+        return self.means["precision"]
 
     @property
     def recall(self) -> float:
-        return self._mean("recall")
+        """Mean recall over the counted classes."""
+        return self.means["recall"]
 
     @property
     def MCR(self) -> float:  # noqa: N802
-        return self._mean("MCR")
+        """Mean misclassification rate over the counted classes (lower is better)."""
+        return self.means["MCR"]
 
     @property
     def mAcc(self) -> float:  # noqa: N802
+        """Mean class accuracy: the same number as `recall`."""
         return self.recall
 
 
@@ -101,12 +106,13 @@ class SemSegMetrics(SimpleClass, DataExportMixin):
     """Accumulate an `nc x nc` confusion matrix over a whole dataset and report the metric suite.
 
     Pixels whose ground truth is 255 (ignore) are excluded everywhere. Accumulation stays on the model's device with
-    one `bincount` per image. Like Ultralytics' metrics classes, `summary()` gives one row per class and `to_df()`,
-    `to_csv()` and `to_json()` export it (Ultralytics' `DataExportMixin`).
+    one `bincount` per image. `process()` computes the scores once (the validator calls it when the dataset is done);
+    reading `semseg` after an `update()` computes them again. Like Ultralytics' metrics classes, `summary()` gives one
+    row per class and `to_df()`, `to_csv()` and `to_json()` export it (Ultralytics' `DataExportMixin`).
 
     Attributes:
         matrix (torch.Tensor): Confusion matrix of pixel counts (int64), rows = ground truth.
-        semseg (SemSegScores): Means, per-class arrays and the matrix, recomputed on access.
+        semseg (SemSegScores): Means, per-class arrays and the matrix of everything added so far.
 
     Examples:
         >>> m = SemSegMetrics({0: "road", 1: "car"})
@@ -118,11 +124,13 @@ class SemSegMetrics(SimpleClass, DataExportMixin):
     """
 
     def __init__(self, names: dict[int, str]):
+        """Start an empty confusion matrix for the classes in `names` ({id: name})."""
         self.names = names
         self.nc = len(names)
         self.matrix = torch.zeros(self.nc, self.nc, dtype=torch.int64)
         self.images_per_class = torch.zeros(self.nc, dtype=torch.int64)  # images with ground truth of the class
         self.speed = {}
+        self._scores = None  # SemSegScores of the current matrix, None after an update
 
     def update(self, pred: torch.Tensor, target: torch.Tensor) -> None:
         """Add one class map and its ground truth (same shape, any integer dtype).
@@ -144,22 +152,32 @@ class SemSegMetrics(SimpleClass, DataExportMixin):
             self.images_per_class = self.images_per_class.to(counts.device)
         self.matrix += counts
         self.images_per_class += counts.sum(1) > 0
+        self._scores = None
+
+    def process(self) -> SemSegScores:
+        """Compute every score from the confusion matrix; `semseg` returns them until the next `update()`."""
+        self._scores = SemSegScores(self.matrix.cpu().numpy())
+        return self._scores
 
     @property
     def semseg(self) -> SemSegScores:
-        return SemSegScores(self.matrix.cpu().numpy())
+        """The scores of everything added so far (computed by `process()`, or here on first read after an update)."""
+        return self._scores if self._scores is not None else self.process()
 
     # Shortcuts kept for the trainer and for Ultralytics-style access
     @property
     def miou(self) -> float:
+        """Mean IoU, the fitness of the semseg task."""
         return self.semseg.IoU
 
     @property
     def keys(self) -> list[str]:
+        """The metric keys of `results_dict` (without 'fitness')."""
         return [*MEAN_KEYS, "metrics/aAcc", "metrics/fwIoU"]
 
     @property
     def fitness(self) -> float:
+        """The number Ultralytics picks the best checkpoint by: mean IoU."""
         return self.miou
 
     def summary(self, normalize: bool = True, decimals: int = 5) -> list[dict[str, Any]]:
@@ -195,6 +213,7 @@ class SemSegMetrics(SimpleClass, DataExportMixin):
 
     @property
     def results_dict(self) -> dict[str, float]:
+        """Every reported metric by its key, plus 'fitness', as Ultralytics' trainer logs them."""
         s = self.semseg
-        means = {k: s._mean(v) for k, v in MEAN_KEYS.items()}
+        means = {k: s.means[v] for k, v in MEAN_KEYS.items()}
         return {**means, "metrics/aAcc": s.aAcc, "metrics/fwIoU": s.fwIoU, "fitness": means["metrics/mIoU"]}

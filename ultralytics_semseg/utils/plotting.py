@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 from ultralytics.utils.plotting import colors
 
-from ultralytics_semseg.data.utils import IGNORE
+from ultralytics_semseg.constants import IGNORE
 
 
 def palette(n: int = 256) -> np.ndarray:
