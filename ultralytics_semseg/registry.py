@@ -14,10 +14,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-TASK = "semseg"
-DEFAULT_MODEL = "yolo11n-semseg.yaml"
-DEFAULT_DATA = "synthetic-streets.yaml"
-METRIC = "metrics/mIoU"
+from ultralytics_semseg.constants import DEFAULT_DATA, DEFAULT_MODEL, IGNORE, METRIC, TASK
+
 # Inference options of the task's validator and predictor, added to Ultralytics' argument table so that the CLI and
 # get_cfg() accept them. None keeps the feature off; other tasks never read them.
 CFG_KEYS = {
@@ -27,7 +25,7 @@ CFG_KEYS = {
     "return_conf": False,  # predict: per-pixel confidence (max softmax) in result.semseg.conf
     "return_probs": False,  # predict: (nc, H, W) probabilities in result.semseg.probs
     "class_conf": None,  # predict: min confidence, one float or one per class; lower pixels -> low_conf_label
-    "low_conf_label": 255,  # predict: label of low-confidence pixels (255 = ignore, or a background class id)
+    "low_conf_label": IGNORE,  # predict: label of low-confidence pixels (255 = ignore, or a background class id)
     "export_output": None,  # what an exported graph returns, see nn/head.py EXPORT_OUTPUTS (default classmap)
     # Training augmentation of semseg datasets (data/augment.py); other tasks never read them either
     "cat_max_ratio": None,  # redraw a training crop (up to 10x) while one class covers >= this share of it, e.g. 0.75

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ultralytics_semseg.constants import TASK
+
 CFG_DIR = Path(__file__).parent
 MODELS_DIR = CFG_DIR / "models"
 DATASETS_DIR = CFG_DIR / "datasets"
@@ -133,7 +135,7 @@ def resolve_model(model, task: str | None = None) -> tuple[object, str | None]:
     if p.suffix in {".yaml", ".yml"}:
         model = resolve_model_yaml(model)
         if task is None and is_semseg_yaml(model):
-            task = "semseg"
+            task = TASK
     elif p.suffix == ".pt" and "-semseg" in p.stem and not p.exists() and "://" not in str(model):
         yaml_name = p.stem + ".yaml"
         raise FileNotFoundError(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ultralytics_semseg.compat import int8_enabled
+from ultralytics_semseg.constants import IGNORE, PAD_VALUE, TASK
 
 # Formats that cannot carry a class map: the outputs they accept (the first is their default) and why. Every other
 # format defaults to `classmap`.
@@ -36,7 +37,7 @@ FORMAT_OUTPUTS = {
 
 def _semseg_head(exporter):
     model = getattr(exporter, "model", None)
-    if getattr(model, "task", None) != "semseg":
+    if getattr(model, "task", None) != TASK:
         return None
     return model.model[-1]
 
@@ -79,10 +80,10 @@ def on_export_start(exporter) -> None:
         {
             "semseg_output": mode,
             "output_names": list(EXPORT_OUTPUTS[mode]),
-            "output_stride": 4 if mode == "logits_stride4" else 1,
-            "pad_value": 114,
+            "output_stride": head.out_stride if mode == "logits_stride4" else 1,
+            "pad_value": PAD_VALUE,
             "letterbox": "center",
-            "ignore_index": 255,
+            "ignore_index": IGNORE,
         }
     )
 

@@ -12,7 +12,7 @@ from ultralytics.utils import DEFAULT_CFG, LOGGER
 
 from ultralytics_semseg.cfg import resolve_data_yaml
 from ultralytics_semseg.compat import predict_label_summary
-from ultralytics_semseg.constants import IGNORE
+from ultralytics_semseg.constants import IGNORE, TASK
 from ultralytics_semseg.data.augment import letterbox
 from ultralytics_semseg.data.build import check_model_classes
 from ultralytics_semseg.data.utils import check_image
@@ -43,7 +43,7 @@ class SemSegPredictor(BasePredictor):
 
     def __init__(self, cfg=DEFAULT_CFG, overrides=None, _callbacks=None):
         super().__init__(cfg, overrides, _callbacks)
-        self.args.task = "semseg"
+        self.args.task = TASK
         self._ratio_pads = []
         self._warned = False
         self._predicted, self._labels_saved = set(), 0

@@ -16,6 +16,7 @@ from ultralytics.utils.torch_utils import torch_distributed_zero_first, unwrap_m
 
 from ultralytics_semseg.cfg import load_defaults
 from ultralytics_semseg.compat import loader_batch_sampler, trainer_sets_class_weights
+from ultralytics_semseg.constants import STRIDE, TASK
 from ultralytics_semseg.data.build import build_semseg_dataset, check_semseg_dataset
 from ultralytics_semseg.data.sampler import SeededEpochSampler
 from ultralytics_semseg.models.val import SemSegValidator
@@ -65,7 +66,7 @@ class SemSegTrainer(BaseTrainer):
         overrides = dict(overrides or {})
         if not overrides.get("resume"):  # a resumed run takes its arguments, task defaults included, from last.pt
             overrides = {**load_defaults(), **overrides}
-        overrides["task"] = "semseg"
+        overrides["task"] = TASK
         self.train_sampler = None
         # Gradient accumulation bookkeeping for exact resumes: batch counter, batch of the last optimizer step (what
         # Ultralytics' loop keeps in its local `last_opt_step`), and what a resume restores when its first epoch starts
@@ -98,9 +99,10 @@ class SemSegTrainer(BaseTrainer):
         self.model.args = self.args
 
     def build_dataset(self, img_path: str, mode: str = "train", batch: int | None = None):
-        gs = max(int(unwrap_model(self.model).stride.max()), 32) if isinstance(self.model, torch.nn.Module) else 32
-        # validation always with the predictor's letterbox, as `yolo semseg val` does: with Ultralytics' rect=False
-        # default it padded to an imgsz square and scored the same best.pt 1.7 mIoU lower
+        model = self.model
+        gs = max(int(unwrap_model(model).stride.max()), STRIDE) if isinstance(model, torch.nn.Module) else STRIDE
+        # validation always with the predictor's letterbox, as `yolo semseg val` does, so that train-time and
+        # standalone scores agree (Ultralytics' rect=False default would pad every image to an imgsz square)
         return build_semseg_dataset(self.args, img_path, batch, self.data, mode=mode, stride=gs, rect=mode == "val")
 
     def get_dataloader(self, dataset_path: str, batch_size: int = 16, rank: int = 0, mode: str = "train"):

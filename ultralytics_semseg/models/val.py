@@ -12,6 +12,7 @@ from ultralytics.utils import LOGGER, RANK, colorstr
 
 from ultralytics_semseg.cfg import resolve_data_yaml
 from ultralytics_semseg.compat import fp16_enabled
+from ultralytics_semseg.constants import TASK
 from ultralytics_semseg.data.build import build_semseg_dataset, check_model_classes, check_semseg_keys
 from ultralytics_semseg.data.utils import inverse_label_lut
 from ultralytics_semseg.engine.inference import setup_inference
@@ -37,7 +38,7 @@ class SemSegValidator(BaseValidator):
 
     def __init__(self, dataloader=None, save_dir=None, args=None, _callbacks=None):
         super().__init__(dataloader, save_dir, args, _callbacks)
-        self.args.task = "semseg"
+        self.args.task = TASK
         self.metrics = SemSegMetrics({})
 
     def __call__(self, trainer=None, model=None, **kwargs):
