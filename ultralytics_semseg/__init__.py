@@ -7,7 +7,7 @@ Importing this package is cheap (no torch or ultralytics import). It installs th
 Examples:
     >>> from ultralytics import YOLO
     >>> model = YOLO("yolo11n-semseg.yaml")
-    >>> model.train(data="synthetic-streets.yaml", epochs=3, imgsz=256)
+    >>> model.train(data="synthetic-streets.yaml", epochs=3, imgsz=256)  # doctest: +SKIP
 """
 
 from __future__ import annotations

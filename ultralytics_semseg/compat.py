@@ -12,8 +12,10 @@ from types import SimpleNamespace
 
 
 def trainer_sets_class_weights() -> bool:
-    """8.4 releases from mid-2026 call `BaseTrainer.set_class_weights()` during setup (with the `cls_pw` argument);
-    on earlier ones the semseg trainer calls it itself."""
+    """Whether Ultralytics' trainer calls `BaseTrainer.set_class_weights()` during setup itself.
+
+    8.4 releases from mid-2026 do (with the `cls_pw` argument); on earlier ones the semseg trainer calls it.
+    """
     from ultralytics.engine.trainer import BaseTrainer
 
     return hasattr(BaseTrainer, "set_class_weights")

@@ -156,8 +156,10 @@ def patch_model(module: ModuleType) -> None:
 
 
 def patch_tasks(tasks: ModuleType) -> None:
-    """Allow-list our checkpoint classes before any checkpoint is loaded (see nn/model.py), and let
-    `yaml_model_load` (which `YOLO(...)` calls) load our packaged model names robustly."""
+    """Allow-list our checkpoint classes before any checkpoint is loaded (see nn/model.py).
+
+    Also lets `yaml_model_load` (which `YOLO(...)` calls) load our packaged model names robustly.
+    """
     load = tasks.yaml_model_load
     if not getattr(load, "_semseg", False):
 

@@ -1,0 +1,1 @@
+"""Semseg datasets: dataset YAML checks, label formats, augmentation and the synthetic dataset."""

@@ -89,6 +89,7 @@ class RandomResizeCrop:
     def __init__(
         self, crop_shape: tuple[int, int], ratio_range: tuple[float, float] = (0.5, 1.5), cat_max_ratio: float = None
     ):
+        """Set the crop size, the resize range and the class-share cap (see the class docstring)."""
         self.crop_shape = crop_shape
         self.ratio_range = ratio_range
         self.cat_max_ratio = float(cat_max_ratio) if cat_max_ratio else 1.0
@@ -96,6 +97,7 @@ class RandomResizeCrop:
             raise ValueError(f"cat_max_ratio={cat_max_ratio} must be in (0, 1], or None to disable")
 
     def __call__(self, labels: dict) -> dict:
+        """Resize and crop `labels['img']` and `labels['semseg_mask']` alike; return the updated dict."""
         img, mask = labels["img"], labels["semseg_mask"]
         r = random.uniform(*self.ratio_range)
         h, w = img.shape[:2]
@@ -145,10 +147,12 @@ class SemSegMosaic:
     """
 
     def __init__(self, dataset, p: float = 0.0):
+        """Keep the dataset that provides the three extra tiles, and the mosaic probability."""
         self.dataset = dataset
         self.p = p
 
     def __call__(self, labels: dict) -> dict:
+        """With probability `p`, replace image and mask by a mosaic of them and three random samples."""
         if not self.p or random.random() >= self.p:
             return labels
         tiles = [(labels["img"], labels["semseg_mask"])]
@@ -195,10 +199,12 @@ class RandomContrast:
     """
 
     def __init__(self, contrast: float = 0.0, p: float = 0.5):
+        """Set the contrast range (0 = off) and the probability of applying it."""
         self.contrast = float(contrast)
         self.p = p
 
     def __call__(self, labels: dict) -> dict:
+        """Scale the image contrast around its mean by a random factor (with probability `p`); the mask is unchanged."""
         if self.contrast <= 0 or random.random() >= self.p:
             return labels
         img = labels["img"]
@@ -214,9 +220,11 @@ class RandomHorizontalFlip:
     """Flip image and mask left-right with probability `p`."""
 
     def __init__(self, p: float = 0.5):
+        """Set the flip probability."""
         self.p = p
 
     def __call__(self, labels: dict) -> dict:
+        """Flip image and mask left-right with probability `p`."""
         if self.p and random.random() < self.p:
             img = labels["img"]
             labels["img"] = cv2.flip(img, 1).reshape(img.shape)  # cv2.flip drops a trailing channel axis of 1
@@ -231,10 +239,12 @@ class LetterBoxVal:
     """
 
     def __init__(self, imgsz: int, stride: int = STRIDE):
+        """Set the letterbox size (used when a sample has no rectangular batch shape) and the stride."""
         self.imgsz = imgsz
         self.stride = stride
 
     def __call__(self, labels: dict) -> dict:
+        """Letterbox image and mask to the batch shape (or `imgsz`), keeping the original mask as 'ori_mask'."""
         shape = labels.pop("rect_shape", None)
         new_shape = tuple(int(x) for x in shape) if shape is not None else self.imgsz
         labels["img"], labels["ratio_pad"] = letterbox(labels["img"], new_shape, self.stride)
@@ -247,6 +257,7 @@ class SemSegFormat:
     """HWC BGR uint8 image -> CHW RGB uint8 tensor; mask -> integer tensor."""
 
     def __call__(self, labels: dict) -> dict:
+        """Convert the image to a CHW RGB tensor and the mask to a tensor."""
         img = labels["img"]
         img = img[..., ::-1] if img.shape[2] == 3 else img
         labels["img"] = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))

@@ -79,7 +79,9 @@ def check_dataset(data: str | Path, splits: tuple[str, ...] = ("train", "val", "
     """Check all pairs of the given splits of a dataset YAML and return one report per split that is defined.
 
     Examples:
-        >>> reports = check_dataset("synthetic-streets.yaml")
+        >>> import contextlib, io
+        >>> with contextlib.redirect_stdout(io.StringIO()):  # the progress bars are not part of the example
+        ...     reports = check_dataset("synthetic-streets.yaml")
         >>> [(r.split, r.images, len(r.errors)) for r in reports]
         [('train', 96, 0), ('val', 24, 0)]
     """

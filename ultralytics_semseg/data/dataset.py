@@ -55,12 +55,16 @@ class SemSegDataset(BaseDataset):
     Examples:
         >>> from ultralytics_semseg.data.build import check_semseg_dataset
         >>> data = check_semseg_dataset("synthetic-streets.yaml")
-        >>> ds = SemSegDataset(data["val"], data=data, imgsz=256, augment=False)
-        >>> ds[0]["semseg_mask"].shape
-        torch.Size([128, 256])
+        >>> import contextlib, io
+        >>> with contextlib.redirect_stdout(io.StringIO()):  # the progress bar of the first scan is not part of it
+        ...     ds = SemSegDataset(data["val"], data=data, imgsz=256, augment=False)
+        >>> sample = ds[0]
+        >>> sample["img"].shape, sample["ori_mask"].shape  # letterboxed to imgsz; the mask at the original size
+        (torch.Size([3, 256, 256]), torch.Size([128, 256]))
     """
 
     def __init__(self, *args, data: dict, **kwargs):
+        """Set up the label format of `data`, then let `BaseDataset` list images and verify pairs."""
         self.data = data
         self.nc = len(data["names"])
         self.label_format = label_format_for(data)

@@ -46,6 +46,7 @@ class LabelFormat:
     name = "masks"
 
     def __init__(self, data: dict[str, Any]):
+        """Read the class names, the raw-to-train-id table and the mask folder from the dataset dict."""
         self.nc = len(data["names"])
         self.names = data["names"]
         self.mapping = {int(k): v for k, v in (data.get("label_mapping") or {}).items()}
@@ -125,14 +126,17 @@ class ColorMaskFormat(LabelFormat):
     name = "colors"
 
     def __init__(self, data: dict[str, Any]):
+        """Read the dataset dict and its colour table (class -> RGB colours)."""
         super().__init__(data)
         self.colors = parse_colors(data["colors"], self.names, data.get("ignore_label", IGNORE))
         self.keys, self.values = color_table(self.colors)
 
     def cache_key(self) -> str:
+        """Format, class count and colour table: what changes the decoded masks besides the files."""
         return f"{self.name}|{self.nc}|{sorted(self.colors.items())}"
 
     def decode(self, path: str, check: bool = False) -> tuple[np.ndarray, dict[str, Any]]:
+        """Read a colour mask into train ids; with `check`, count the pixels of colours missing from the table."""
         rgb, transparent = read_color_mask(path)
         mask, unknown = decode_colors(rgb, self.keys, self.values)
         if transparent is not None:
@@ -145,6 +149,7 @@ class ColorMaskFormat(LabelFormat):
         return mask, info
 
     def summarize(self, labels: list[dict[str, Any]]) -> list[str]:
+        """One warning for every mask with colours missing from the table, with pixel and file counts and examples."""
         bad = [(x["mask_file"], *x["unknown"]) for x in labels if x.get("unknown")]
         if not bad:
             return []
@@ -172,16 +177,24 @@ class PolygonFormat(LabelFormat):
     name = "polygons"
 
     def __init__(self, data: dict[str, Any]):
+        """Read the dataset dict and the train id of pixels outside every polygon (`data['background']`)."""
         super().__init__(data)
         self.background = int(data["background"])
 
     def label_files(self, im_files: list[str]) -> list[str]:
+        """Label file of each image: its YOLO `.txt` file in the `labels/` folder."""
         return img2label_paths(im_files)
 
     def cache_key(self) -> str:
+        """The base key plus the background class, which changes every rasterised mask."""
         return f"{super().cache_key()}|background={self.background}"
 
     def verify(self, im_file: str, label_file: str, shape: tuple[int, int]) -> dict[str, Any]:
+        """Parse one label file (a missing file means no polygons) and count the pixels of its rasterised class map.
+
+        Raises:
+            ValueError: With the label file and the offending line.
+        """
         missing = not os.path.isfile(label_file)
         try:
             polygons = [] if missing else read_polygons(label_file, self.lut, self.nc)
@@ -191,9 +204,11 @@ class PolygonFormat(LabelFormat):
         return {"counts": class_counts(mask, self.nc), "polygons": polygons, "missing": missing}
 
     def load(self, label: dict[str, Any], shape: tuple[int, int]) -> np.ndarray:
+        """Rasterise the sample's verified polygons at `shape` (h, w)."""
         return rasterize_polygons(label["polygons"], shape, self.background)
 
     def describe(self) -> list[str]:
+        """Which class pixels outside every polygon get."""
         b = self.background
         bg = f"{b} (ignore)" if b == IGNORE else f"class {b} '{self.names[b]}'"
         return [f"pixels outside every polygon are {bg} (dataset YAML key 'background')"]
@@ -393,7 +408,7 @@ def read_color_mask(path: str) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 def read_polygons(path: str, lut: np.ndarray, nc: int, tol: float = 1e-3) -> list[Polygon]:
-    """Parse a YOLO polygon label file into (train id, (N, 2) normalised points) with `lut` mapping the class ids.
+    r"""Parse a YOLO polygon label file into (train id, (N, 2) normalised points) with `lut` mapping the class ids.
 
     Raises:
         ValueError: Naming the line, for bounding-box lines, odd coordinate counts, unknown classes and coordinates
@@ -402,7 +417,7 @@ def read_polygons(path: str, lut: np.ndarray, nc: int, tol: float = 1e-3) -> lis
     Examples:
         >>> import tempfile
         >>> f = tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False)
-        >>> _ = f.write("1 0.1 0.1 0.9 0.1 0.5 0.8\\n"); f.close()
+        >>> _ = f.write("1 0.1 0.1 0.9 0.1 0.5 0.8\n"); f.close()
         >>> [(c, p.shape) for c, p in read_polygons(f.name, build_label_lut(2), 2)]
         [(1, (3, 2))]
     """

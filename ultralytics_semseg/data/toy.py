@@ -425,11 +425,13 @@ def generate_toy_dataset(
         ValueError: If a parameter is out of range.
 
     Examples:
-        >>> root = generate_toy_dataset("datasets/toy-streets")
+        >>> import tempfile
+        >>> root = generate_toy_dataset(Path(tempfile.mkdtemp()) / "toy-streets", n_train=2, n_val=1)
         >>> sorted(p.name for p in root.iterdir())
         ['.complete', 'images', 'masks']
-        >>> generate_toy_dataset(root) == root  # second call is a no-op
+        >>> generate_toy_dataset(root, n_train=2, n_val=1) == root  # second call is a no-op
         True
+        >>> shutil.rmtree(root.parent)
     """
     if n_train < 0 or n_val < 0 or seed < 0 or height < 32 or width < 32:
         raise ValueError("need n_train, n_val, seed >= 0 and height, width >= 32")

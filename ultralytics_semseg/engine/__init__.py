@@ -1,0 +1,1 @@
+"""Results, export hooks and the inference setup shared by the validator and the predictor."""

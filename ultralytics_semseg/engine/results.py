@@ -23,6 +23,7 @@ class SemSegMap(BaseTensor):
     """
 
     def __init__(self, data, orig_shape, conf=None, probs=None):
+        """Wrap a class map with its optional confidence and probabilities."""
         super().__init__(data, orig_shape)
         self.conf, self.probs = conf, probs
 
@@ -33,21 +34,27 @@ class SemSegMap(BaseTensor):
         return SemSegMap(f(self.data), self.orig_shape, f(self.conf), f(self.probs))
 
     def cpu(self) -> SemSegMap:
+        """Return a copy with every tensor on the CPU."""
         return self._map("cpu")
 
     def numpy(self) -> SemSegMap:
+        """Return a copy with numpy arrays (itself if it holds arrays already)."""
         return self if isinstance(self.data, np.ndarray) else self._map("numpy")
 
     def cuda(self) -> SemSegMap:
+        """Return a copy with every tensor on the GPU."""
         return self._map("cuda")
 
     def to(self, *args, **kwargs) -> SemSegMap:
+        """Return a copy with every tensor moved or cast as `torch.Tensor.to(*args, **kwargs)` does."""
         return self._map("to", *args, **kwargs)
 
     def __len__(self) -> int:
+        """One dense map per image (0 for an empty map), not its number of rows."""
         return int(self.data.shape[0] > 0)  # one dense map per image, not H rows
 
     def __getitem__(self, idx) -> SemSegMap:
+        """The whole map for any index: a dense map is not split (Ultralytics indexes results per detection)."""
         return SemSegMap(self.data, self.orig_shape, self.conf, self.probs)  # a dense map is indivisible
 
     def pixel_counts(self, nc: int) -> np.ndarray:
@@ -60,6 +67,7 @@ class SemSegMasks(Masks):
     """One binary mask per class present, (K, H, W), with the class ids in `cls` (seed-design compatible view)."""
 
     def __init__(self, masks, orig_shape, cls):
+        """Binary masks (K, H, W) and their K class ids."""
         super().__init__(masks, orig_shape)
         self.cls = cls
 
@@ -74,15 +82,21 @@ class SemSegResults(Results):
     1.0. This is what `supervision.Detections.from_ultralytics(result)` reads (ids, names, masks, confidence).
 
     Examples:
-        >>> r = model("street.jpg")[0]
-        >>> r.semseg.data.shape  # (H, W) uint8 class ids
-        >>> r.masks.data.shape, r.masks.cls  # (K, H, W) binary masks, their K class ids
-        >>> r.boxes.cls, r.boxes.xyxy  # the same K classes: ids and the bounding boxes of their masks
-        >>> r.summary()  # [{'name': 'road', 'class': 0, 'pixel_ratio': 0.41}, ...]
-        >>> r.save_mask("street_mask.png")  # palette PNG of class ids
+        >>> classes = torch.tensor([[0, 0, 1], [255, 1, 1]], dtype=torch.uint8)  # what predict() gives, 255 = ignore
+        >>> r = SemSegResults(np.zeros((2, 3, 3), np.uint8), "street.jpg", {0: "road", 1: "car"}, semseg=classes)
+        >>> r.semseg.data.shape  # (H, W) uint8 class ids at the original image size
+        torch.Size([2, 3])
+        >>> r.masks.data.shape, r.masks.cls.tolist()  # (K, H, W) binary masks, their K class ids
+        (torch.Size([2, 2, 3]), [0, 1])
+        >>> r.boxes.cls.tolist(), r.boxes.xyxy.tolist()  # the same K classes: ids and the bounding boxes of their masks
+        ([0.0, 1.0], [[0.0, 0.0, 2.0, 1.0], [1.0, 0.0, 3.0, 2.0]])
+        >>> r.summary()
+        [{'name': 'road', 'class': 0, 'pixel_ratio': 0.4}, {'name': 'car', 'class': 1, 'pixel_ratio': 0.6}]
+        >>> r.save_mask("street_mask.png")  # palette PNG of class ids  # doctest: +SKIP
     """
 
     def __init__(self, orig_img, path: str, names: dict, semseg=None, speed=None, conf=None, probs=None):
+        """Store the image, its path, the class names and the class map (with optional confidence and probabilities)."""
         super().__init__(orig_img, path=path, names=names, speed=speed)
         self.semseg = SemSegMap(semseg, self.orig_shape, conf, probs) if semseg is not None else None
         self._keys = ("semseg", *(k for k in self._keys if k not in {"masks", "boxes"}))  # derived from semseg
@@ -96,6 +110,7 @@ class SemSegResults(Results):
 
     @property
     def masks(self) -> SemSegMasks | None:
+        """Binary mask per class present in the class map, with the class ids in `masks.cls` (None without a map)."""
         if getattr(self, "semseg", None) is None:
             return None
         masks, cls = self._class_masks()
@@ -132,6 +147,7 @@ class SemSegResults(Results):
             raise AttributeError("SemSegResults.boxes is derived from the class map in `semseg`")
 
     def new(self) -> SemSegResults:
+        """An empty `SemSegResults` for the same image, as Ultralytics' `Results.new` returns."""
         r = SemSegResults(orig_img=self.orig_img, path=self.path, names=self.names, speed=self.speed)
         r.save_dir = self.save_dir
         return r

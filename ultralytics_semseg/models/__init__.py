@@ -1,0 +1,1 @@
+"""The task's trainer, validator and predictor, subclasses of Ultralytics' base classes."""

@@ -37,11 +37,12 @@ class SemSegPredictor(BasePredictor):
 
     Examples:
         >>> from ultralytics import YOLO
-        >>> r = YOLO("runs/semseg/train/weights/best.pt").predict("street.jpg", return_conf=True)[0]
-        >>> r.semseg.data, r.semseg.conf  # (H, W) class ids, (H, W) confidence
+        >>> r = YOLO("runs/semseg/train/weights/best.pt").predict("street.jpg", return_conf=True)[0]  # doctest: +SKIP
+        >>> r.semseg.data, r.semseg.conf  # (H, W) class ids, (H, W) confidence  # doctest: +SKIP
     """
 
     def __init__(self, cfg=DEFAULT_CFG, overrides=None, _callbacks=None):
+        """Set up Ultralytics' predictor for the semseg task."""
         super().__init__(cfg, overrides, _callbacks)
         self.args.task = TASK
         self._ratio_pads = []
@@ -128,6 +129,7 @@ class SemSegPredictor(BasePredictor):
         return bool(self.args.return_conf or self.args.return_probs or self.args.class_conf is not None)
 
     def postprocess(self, preds, img, orig_imgs) -> list[SemSegResults]:
+        """Class maps (and, when asked for, confidences and probabilities) at each image's original size as results."""
         if not isinstance(orig_imgs, list):  # a torch.Tensor batch: no letterbox was applied
             orig_imgs = [x.permute(1, 2, 0).flip(-1).mul(255).byte().cpu().numpy() for x in orig_imgs]
             ratio_pads = [None] * len(orig_imgs)

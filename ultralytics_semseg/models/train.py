@@ -58,11 +58,13 @@ class SemSegTrainer(BaseTrainer):
 
     Examples:
         >>> from ultralytics_semseg.models.train import SemSegTrainer
-        >>> trainer = SemSegTrainer(overrides={"model": "yolo11n-semseg.yaml", "data": "synthetic-streets.yaml"})
-        >>> trainer.train()
+        >>> args = {"model": "yolo11n-semseg.yaml", "data": "synthetic-streets.yaml", "epochs": 3}
+        >>> trainer = SemSegTrainer(overrides=args)  # doctest: +SKIP
+        >>> trainer.train()  # doctest: +SKIP
     """
 
     def __init__(self, cfg=DEFAULT_CFG, overrides: dict | None = None, _callbacks=None):
+        """Start from the task defaults of `cfg/default.yaml` (not on resume), then apply `overrides`."""
         overrides = dict(overrides or {})
         if not overrides.get("resume"):  # a resumed run takes its arguments, task defaults included, from last.pt
             overrides = {**load_defaults(), **overrides}
@@ -94,11 +96,13 @@ class SemSegTrainer(BaseTrainer):
         return model
 
     def set_model_attributes(self) -> None:
+        """Give the model the dataset's classes and the training arguments."""
         self.model.nc = self.data["nc"]
         self.model.names = self.data["names"]
         self.model.args = self.args
 
     def build_dataset(self, img_path: str, mode: str = "train", batch: int | None = None):
+        """Build the train (augmented crops) or val (letterboxed, original-size masks) `SemSegDataset` of a split."""
         model = self.model
         gs = max(int(unwrap_model(model).stride.max()), STRIDE) if isinstance(model, torch.nn.Module) else STRIDE
         # validation always with the predictor's letterbox, as `yolo semseg val` does, so that train-time and
@@ -106,6 +110,7 @@ class SemSegTrainer(BaseTrainer):
         return build_semseg_dataset(self.args, img_path, batch, self.data, mode=mode, stride=gs, rect=mode == "val")
 
     def get_dataloader(self, dataset_path: str, batch_size: int = 16, rank: int = 0, mode: str = "train"):
+        """Build the dataset of a split and its dataloader (shuffled, without a last incomplete batch, for training)."""
         assert mode in {"train", "val"}, f"mode must be 'train' or 'val', not {mode}."
         with torch_distributed_zero_first(rank):  # verify and cache pairs once under DDP
             dataset = self.build_dataset(dataset_path, mode, batch_size)
@@ -221,6 +226,7 @@ class SemSegTrainer(BaseTrainer):
             self.train_sampler.epoch = self.epoch
 
     def preprocess_batch(self, batch: dict) -> dict:
+        """Move the batch to the device, scale images to 0-1 and, with `multi_scale`, resize it by a random factor."""
         batch["img"] = batch["img"].to(self.device, non_blocking=self.device.type == "cuda").float() / 255
         batch["semseg_mask"] = batch["semseg_mask"].to(self.device, non_blocking=self.device.type == "cuda")
         if self.args.multi_scale:
@@ -236,6 +242,7 @@ class SemSegTrainer(BaseTrainer):
         return img, mask.to(torch.uint8)
 
     def get_validator(self) -> SemSegValidator:
+        """The validator run after each epoch, on the trainer's val dataloader."""
         return SemSegValidator(
             self.test_loader, save_dir=self.save_dir, args=copy(self.args), _callbacks=self.callbacks
         )
@@ -250,9 +257,11 @@ class SemSegTrainer(BaseTrainer):
         return [k for k in items if k != "val/aux_loss"]
 
     def progress_string(self) -> str:
+        """Header of the per-epoch progress table."""
         return ("\n" + "%11s" * (4 + len(self.loss_names))) % ("Epoch", "GPU_mem", *self.loss_names, "Images", "Size")
 
     def plot_training_samples(self, batch: dict, ni: int) -> None:
+        """Save `train_batch<ni>.jpg`: up to 8 augmented training images beside their masks."""
         imgs = batch["img"][:8].mul(255).byte().permute(0, 2, 3, 1).flip(-1).cpu().numpy()
         masks = batch["semseg_mask"][:8].cpu().numpy()
         plot_pairs(list(imgs), masks, None, self.data["names"], self.save_dir / f"train_batch{ni}.jpg")
@@ -302,6 +311,7 @@ class SemSegTrainer(BaseTrainer):
             self.set_class_weights()
 
     def plot_training_labels(self) -> None:
+        """Save `labels.jpg`, the pixels per class of the train split, and log each class's pixel share."""
         counts = self.get_class_counts()
         plot_class_distribution(counts, self.data["names"], self.save_dir / "labels.jpg", on_plot=self.on_plot)
         if RANK in {-1, 0}:

@@ -32,21 +32,24 @@ class SemSegValidator(BaseValidator):
 
     Examples:
         >>> from ultralytics import YOLO
-        >>> metrics = YOLO("runs/semseg/train/weights/best.pt").val()
-        >>> metrics.semseg.IoU, metrics.semseg.per_class["IoU"]
+        >>> metrics = YOLO("runs/semseg/train/weights/best.pt").val()  # doctest: +SKIP
+        >>> metrics.semseg.IoU, metrics.semseg.per_class["IoU"]  # doctest: +SKIP
     """
 
     def __init__(self, dataloader=None, save_dir=None, args=None, _callbacks=None):
+        """Set up Ultralytics' validator for the semseg task (metrics start in `init_metrics`)."""
         super().__init__(dataloader, save_dir, args, _callbacks)
         self.args.task = TASK
         self.metrics = SemSegMetrics({})
 
     def __call__(self, trainer=None, model=None, **kwargs):
+        """Validate the trainer's model, or (standalone) `model` on `args.data` (packaged dataset names resolve)."""
         if trainer is None:
             self.args.data = resolve_data_yaml(self.args.data)  # packaged names such as synthetic-streets.yaml
         return super().__call__(trainer=trainer, model=model, **kwargs)
 
     def get_dataloader(self, dataset_path: str, batch_size: int):
+        """Check the dataset's semseg keys, then build the letterboxed dataset of a split and its dataloader."""
         check_semseg_keys(self.data)
         if not self.training:  # before any image is read: a model of other classes would give a wrong mIoU
             check_model_classes(
@@ -56,6 +59,7 @@ class SemSegValidator(BaseValidator):
         return build_dataloader(dataset, batch_size, self.args.workers, shuffle=False, rank=-1)
 
     def preprocess(self, batch: dict) -> dict:
+        """Move the batch to the device, scale images to 0-1 and remember its geometry for `postprocess`."""
         batch["img"] = batch["img"].to(self.device, non_blocking=True)
         batch["img"] = (batch["img"].half() if fp16_enabled(self.args) else batch["img"].float()) / 255
         batch["semseg_mask"] = batch["semseg_mask"].to(self.device, non_blocking=True)
@@ -90,6 +94,7 @@ class SemSegValidator(BaseValidator):
             self.images_root = Path(img_path if isinstance(img_path, str) else ".")
 
     def update_metrics(self, preds: list[torch.Tensor], batch: dict) -> None:
+        """Add each class map and its original-size mask to the confusion matrix (and save it with `save_json`)."""
         for pred, gt, f in zip(preds, batch["ori_mask"], batch["im_file"]):
             self.metrics.update(pred, gt)
             self.shapes.add(tuple(gt.shape))
@@ -106,9 +111,10 @@ class SemSegValidator(BaseValidator):
         save_class_png(self.inverse_lut[pred.cpu().numpy()], (self.pred_dir / rel).with_suffix(".png"))
 
     def plot_val_samples(self, batch: dict, ni: int) -> None:
-        pass  # ground truth and prediction are drawn side by side in plot_predictions
+        """Nothing to draw: ground truth and prediction are drawn side by side in `plot_predictions`."""
 
     def plot_predictions(self, batch: dict, preds, ni: int) -> None:
+        """Save `val_batch<ni>.jpg`: ground-truth and predicted overlays side by side, one row per image."""
         plot_pairs(batch["im_file"], batch["ori_mask"], preds, self.names, self.save_dir / f"val_batch{ni}.jpg")
 
     def gather_stats(self) -> None:
@@ -123,6 +129,7 @@ class SemSegValidator(BaseValidator):
         self.seen = int(seen)
 
     def finalize_metrics(self) -> None:
+        """Attach speed and save folder to the metrics; with `plots`, save the confusion matrix and IoU bar chart."""
         self.metrics.speed = self.speed
         self.metrics.save_dir = self.save_dir
         if self.args.plots:
@@ -142,9 +149,11 @@ class SemSegValidator(BaseValidator):
         return self.metrics.results_dict
 
     def get_desc(self) -> str:
+        """Header of the results table."""
         return ("%22s" + "%11s" * 7) % ("Class", "Images", "Pixels", "IoU", "Dice", "Precision", "Recall", "MCR(↓)")
 
     def print_results(self) -> None:
+        """Log the mean scores, per-class rows with `verbose` (standalone), and aAcc, mAcc and fwIoU."""
         s = self.metrics.semseg
         shapes = sorted(self.shapes)
         res = "x".join(map(str, shapes[0])) + (f" to {'x'.join(map(str, shapes[-1]))}" if len(shapes) > 1 else "")

@@ -1,0 +1,1 @@
+"""The semseg model, its decoder head and its loss."""

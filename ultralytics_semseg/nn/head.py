@@ -67,12 +67,14 @@ class SemSegAuxHead(nn.Module):
     """Training-only auxiliary classifier on the stride-16 features (deep supervision); never run at inference."""
 
     def __init__(self, c1: int, c: int, nc: int):
+        """A 3x3 convolution from `c1` to `c` channels, dropout and a 1x1 classifier to `nc` classes."""
         super().__init__()
         self.conv = Conv(c1, c, 3)
         self.drop = nn.Dropout2d(0.1)
         self.classifier = nn.Conv2d(c, nc, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Auxiliary logits at the resolution of `x`."""
         return self.classifier(self.drop(self.conv(x)))
 
 
@@ -111,6 +113,7 @@ class SemSegHead(nn.Module):
     out_stride = 4
 
     def __init__(self, nc: int, ch: list[int], c: int = 64, aux: bool = True):
+        """Build the lateral projections, the fusion and refinement blocks, the classifier and the optional aux head."""
         super().__init__()
         assert len(ch) == 4, f"SemSegHead needs 4 inputs (P2, P3, P4, P5), got {len(ch)}"
         self.nc = nc
@@ -136,6 +139,7 @@ class SemSegHead(nn.Module):
         return self.classifier(self.refine(torch.cat((y, self.detail(p2)), 1)))
 
     def forward(self, x: list[torch.Tensor]):
+        """Logits (with aux logits in training) from (P2, P3, P4, P5), or the export outputs while exporting."""
         logits = self.decode(x)
         if self.training:
             return logits, (self.aux(x[2]) if self.aux is not None else None)
@@ -143,8 +147,11 @@ class SemSegHead(nn.Module):
 
     @property
     def exporting(self) -> bool:
-        """True while exported: `export` (set by the export hook for every format), or inside ONNX export, JIT
-        tracing or `torch.export` (the route of LiteRT and ExecuTorch) when the model is exported directly."""
+        """True while exported: the head then returns `export_outputs`.
+
+        `export` is set by the export hook for every format; inside ONNX export, JIT tracing or `torch.export` (the
+        route of LiteRT and ExecuTorch) it is true as well, for models exported directly.
+        """
         return self.export or torch.onnx.is_in_onnx_export() or torch.jit.is_tracing() or _torch_exporting()
 
     def export_outputs(self, logits: torch.Tensor):

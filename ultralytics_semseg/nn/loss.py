@@ -54,12 +54,14 @@ class SemSegLoss(nn.Module):
         ignore_index: int = IGNORE,
         class_weights: torch.Tensor | None = None,
     ):
+        """Set the auxiliary weight, the ignored label value and the optional class weights."""
         super().__init__()
         self.aux_weight = aux_weight
         self.ignore_index = ignore_index
         self.class_weights = None if class_weights is None else torch.as_tensor(class_weights, dtype=torch.float32)
 
     def forward(self, preds, batch: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Loss of `(logits, aux_logits)` (or logits alone) against `batch['semseg_mask']`."""
         logits, aux = preds if isinstance(preds, (tuple, list)) else (preds, None)
         target = batch["semseg_mask"].to(logits.device).long()
         w = None if self.class_weights is None else self.class_weights.to(logits.device)

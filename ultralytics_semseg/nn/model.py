@@ -90,6 +90,7 @@ class SemSegModel(BaseModel):
     tta_scales = (0.75, 1.0, 1.25)  # input scales of test-time augmentation (each also flipped)
 
     def __init__(self, cfg: str | dict = "yolo11n-semseg.yaml", ch: int = 3, nc: int | None = None, verbose=True):
+        """Build the body with Ultralytics' `parse_model`, then the SemSegHead sized for the body's output channels."""
         super().__init__()
         if not isinstance(cfg, dict):
             cfg = resolve_model_yaml(cfg)
@@ -185,8 +186,10 @@ class SemSegModel(BaseModel):
         return logits / count
 
     def init_criterion(self) -> SemSegLoss:
-        """Cross-entropy with ignore (255) plus the auxiliary loss (weight from the YAML key `aux_weight`), weighted by
-        `class_weights` when the trainer has set them (`cls_pw > 0`)."""
+        """Cross-entropy with ignore (255) plus the auxiliary loss, weight from the YAML key `aux_weight`.
+
+        Both terms are weighted by `class_weights` when the trainer has set them (`cls_pw > 0`).
+        """
         weights = getattr(self, "class_weights", None)
         return SemSegLoss(aux_weight=self.yaml.get("aux_weight", 0.4), class_weights=weights)
 

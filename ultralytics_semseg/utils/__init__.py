@@ -1,0 +1,1 @@
+"""Metrics, plotting and output post-processing."""

@@ -26,7 +26,7 @@ MEAN_KEYS = {  # results_dict key -> per-class metric averaged over the counted 
 
 
 def _ratio(num: np.ndarray, den: np.ndarray, counted: np.ndarray) -> np.ndarray:
-    """num / den, with 0/0 -> 0 for counted classes and NaN for classes left out."""
+    """Return num / den, with 0/0 -> 0 for counted classes and NaN for classes left out."""
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.where(den > 0, num / np.where(den > 0, den, 1), 0.0)
     return np.where(counted, out, np.nan)
@@ -52,6 +52,7 @@ class SemSegScores:
     """
 
     def __init__(self, matrix: np.ndarray):
+        """Compute every per-class score and mean from the (nc, nc) confusion matrix."""
         cm = np.asarray(matrix, dtype=np.float64)
         self.matrix = cm
         tp = np.diag(cm)
