@@ -21,7 +21,11 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
+# Fallbacks for models whose metadata lacks a key; the values of ultralytics_semseg.constants, which is not imported
+STRIDE, PAD_VALUE, IGNORE = 32, 114, 255
 
+
+# A copy of ultralytics_semseg.data.augment.letterbox on purpose: this script runs without PyTorch and Ultralytics.
 def letterbox(img: np.ndarray, shape: tuple[int, int], stride: int, auto: bool, pad: int):
     """Resize keeping the aspect ratio, pad (centred) to `shape`, or to the next multiple of `stride` if `auto`."""
     h, w = img.shape[:2]
@@ -46,9 +50,10 @@ class SemSegONNX:
         meta = self.session.get_modelmeta().custom_metadata_map
         self.names = ast.literal_eval(meta["names"])
         self.imgsz = tuple(ast.literal_eval(meta["imgsz"]))
-        self.stride = int(meta.get("stride", 32))
+        self.stride = int(meta.get("stride", STRIDE))
         self.output = meta.get("semseg_output", "classmap")
-        self.pad = int(meta.get("pad_value", 114))
+        self.pad = int(meta.get("pad_value", PAD_VALUE))
+        self.ignore = int(meta.get("ignore_index", IGNORE))
         shape = self.session.get_inputs()[0].shape
         self.dynamic = not all(isinstance(d, int) for d in shape[2:])
 
@@ -79,7 +84,7 @@ def main() -> None:
     for f in args.images:
         classes = model(cv2.imread(f))
         cv2.imwrite(str(out / (Path(f).stem + ".png")), classes)
-        ids, counts = np.unique(classes[classes != 255], return_counts=True)
+        ids, counts = np.unique(classes[classes != model.ignore], return_counts=True)
         share = ", ".join(f"{model.names[int(i)]} {100 * n / counts.sum():.1f}%" for i, n in zip(ids, counts))
         print(f"{f}: {classes.shape[1]}x{classes.shape[0]} {share}")
 
