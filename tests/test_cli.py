@@ -16,7 +16,9 @@ from PIL import Image
 def test_train_outputs(trained_run):
     weights = trained_run / "weights"
     assert (weights / "best.pt").is_file() and (weights / "last.pt").is_file()
-    assert (trained_run / "results.csv").read_text().splitlines()[0].startswith("epoch,time,train/seg_loss")
+    header = (trained_run / "results.csv").read_text().splitlines()[0]
+    assert header.startswith("epoch,time,train/seg_loss") and "train/aux_loss" in header
+    assert "val/seg_loss" in header and "val/aux_loss" not in header  # the aux head does not run in validation
     ckpt = torch.load(weights / "best.pt", weights_only=False)
     assert ckpt["train_args"]["task"] == "semseg"
     assert ckpt["train_args"]["mosaic"] == 0.0  # task defaults, not detection ones

@@ -78,7 +78,7 @@ class SemSegTrainer(BaseTrainer):
         self.add_callback("on_train_batch_start", SemSegTrainer._on_train_batch_start)
         if self.device.type == "cpu":
             # Ultralytics keeps one core free for loader workers, but CPU training loads in the main process
-            # (workers=0), so the model may use every core: ~1.7x faster epochs on 2 cores.
+            # (workers=0), so the model may use every core.
             torch.set_num_threads(os.cpu_count() or 1)
 
     def get_dataset(self) -> dict:

@@ -37,7 +37,7 @@ def class_map(logits: torch.Tensor, int32: bool = False, dim: int = 1) -> torch.
 def upsample_logits(logits: torch.Tensor, size=None, scale_factor=None) -> torch.Tensor:
     """Bilinear upsampling of (B, C, h, w) logits in channels-last memory.
 
-    PyTorch's CPU kernel is ~2x faster in channels-last, and the argmax over classes that follows reads each
+    PyTorch's CPU kernel is faster in channels-last, and the argmax over classes that follows reads each
     pixel's scores contiguously. The result has the usual (B, C, H, W) shape.
     """
     x = logits.float().contiguous(memory_format=torch.channels_last)
@@ -48,7 +48,7 @@ class _UpsampleNHWC(torch.autograd.Function):
     """Bilinear x`scale` upsampling that returns (B, H, W, C); in ONNX a Transpose followed by an NHWC Resize.
 
     ONNX Runtime's CPU Resize has a fast path for NHWC tensors, and an ArgMax over the last, contiguous axis is
-    cheaper than over channels: the class-map tail of the graph takes ~45 % less time (see docs/benchmarks.md).
+    cheaper than over channels, so the class-map tail of the graph runs faster (timings in docs/benchmarks.md).
     """
 
     @staticmethod

@@ -113,7 +113,7 @@ class SemSegModel(BaseModel):
         for m in self.modules():
             if isinstance(m, nn.BatchNorm2d):
                 # PyTorch's default 0.1, as in segmentation libraries: Ultralytics' 0.03 suits detection's long
-                # schedules but leaves eval-mode statistics stale for the first ~100 iterations of a short run
+                # schedules, but its running statistics lag the weights long enough to spoil short runs' eval scores
                 m.momentum = 0.1
         if verbose:
             self.info()

@@ -73,7 +73,7 @@ class SemSegScores:
         self.fwIoU = float(np.nansum(gt / n * np.nan_to_num(self.per_class["IoU"]))) if n else 0.0
 
     @property
-    def IoU(self) -> float:  # noqa: N802 (names of the seed design's API)
+    def IoU(self) -> float:  # noqa: N802 (the metrics' usual names, as users write them)
         """Mean IoU over the counted classes."""
         return self.means["IoU"]
 
@@ -137,7 +137,7 @@ class SemSegMetrics(SimpleClass, DataExportMixin):
         """Add one class map and its ground truth (same shape, any integer dtype).
 
         Ground-truth ids outside 0..nc-1 (255 = ignore) are skipped. For nc <= 255 no masking is needed: those rows
-        land in bins past nc*nc that are cut off, which keeps one int32 `bincount` per image (~10x faster on CPU).
+        land in bins past nc*nc that are cut off, so one int32 `bincount` per image does (faster on CPU than masking).
         """
         nc = self.nc
         target = target.to(pred.device).flatten().to(torch.int32)
