@@ -64,7 +64,7 @@ class SemSegMap(BaseTensor):
 
 
 class SemSegMasks(Masks):
-    """One binary mask per class present, (K, H, W), with the class ids in `cls` (seed-design compatible view)."""
+    """One binary mask per class present, (K, H, W), with the class ids in `cls`, like Ultralytics' segment masks."""
 
     def __init__(self, masks, orig_shape, cls):
         """Binary masks (K, H, W) and their K class ids."""
