@@ -146,7 +146,7 @@ class SemSegModel(BaseModel):
     def _predict_export(self, x: torch.Tensor):
         """Exported graphs take any input size: pad to a multiple of the stride inside the graph, crop outputs back."""
         h, w = x.shape[2:]
-        gs, head = int(self.stride.max()), self.model[-1]
+        gs, head = STRIDE, self.model[-1]  # not self.stride: turning a tensor into an int makes the tracer warn
         x = F.pad(x, (0, (gs - w % gs) % gs, 0, (gs - h % gs) % gs), value=PAD_VALUE / 255)
         out = self._predict_once(x)
         s = head.out_stride if head.export_output == "logits_stride4" else 1
