@@ -420,3 +420,16 @@ def test_mask_kinds_and_check_lists_all_problems(tmp_path, capsys):
 def test_check_cli_on_clean_dataset(toy_data):
     p = run_cli("-m", "ultralytics_semseg.data.check", "synthetic-streets.yaml", cmd=sys.executable)
     assert "train: 96 images, 96 usable, 0 with errors" in p.stdout and "0 errors" in p.stdout
+
+
+def test_dataset_key_validation_changes_nothing():
+    from ultralytics_semseg.data.build import complete_semseg_keys, validate_semseg_keys
+
+    d = {"names": {0: "car"}, "label_format": "polygons"}
+    validate_semseg_keys(d)
+    assert d == {"names": {0: "car"}, "label_format": "polygons"}  # no defaults, no background class yet
+    assert complete_semseg_keys(d)["names"] == {0: "car", 1: "background"} and d["background"] == 1 and d["nc"] == 2
+    big = {"names": {i: str(i) for i in range(255)}, "label_format": "polygons", "yaml_file": "big.yaml"}
+    with pytest.raises(ValueError, match="big.yaml: 256 classes given"):  # counting the background it would add
+        validate_semseg_keys(big)
+    assert len(big["names"]) == 255
