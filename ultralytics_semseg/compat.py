@@ -54,9 +54,9 @@ def openvino_fp32(autobackend, weights) -> None:
 
 @contextmanager
 def predict_label_summary(logger: logging.Logger, describe: Callable[[], str]):
-    """Within the block, replace the label count of Ultralytics' closing predict line with `describe()`.
+    r"""Within the block, replace the label count of Ultralytics' closing predict line with `describe()`.
 
-    `BasePredictor.stream_inference` ends with 'Results saved to <dir>\\nN labels saved to <dir>/labels', where N counts
+    `BasePredictor.stream_inference` ends with 'Results saved to <dir>\nN labels saved to <dir>/labels', where N counts
     `labels/*.txt`; the semseg task writes PNG class maps there instead, so N would always read 0. The wording is
     matched as 8.3 and 8.4 releases print it; `tests/test_reliability.py` fails if a release changes it.
     """

@@ -75,15 +75,18 @@ class SeededEpochSampler(Sampler):
     """
 
     def __init__(self, sampler: Sampler, seed: int, rank: int = -1):
+        """Wrap `sampler` with the run's seed and the process's DDP rank; the first pass is epoch 0."""
         self.sampler = sampler
         self.seed = int(seed)
         self.rank = max(int(rank), 0)
         self.epoch = 0
 
     def __len__(self) -> int:
+        """As many samples per epoch as the wrapped sampler."""
         return len(self.sampler)
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
+        """One epoch of `(index, sample_seed)` pairs, fixed by (seed, rank, epoch); then move on to the next epoch."""
         epoch, self.epoch = self.epoch, self.epoch + 1
         base = self.sampler
         if isinstance(base, RandomSampler) and not base.replacement and len(base) == len(base.data_source):
