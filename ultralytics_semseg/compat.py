@@ -101,8 +101,11 @@ def loader_batch_sampler(loader):
 
 
 def tuner_kwargs(model) -> dict:
-    """`Tuner(model=...)` seeds every trial with the caller's model on recent 8.4 releases; earlier ones rebuild it
-    from `args.model` in each trial and take no `model` argument."""
+    """Keyword arguments that hand `model` to Ultralytics' `Tuner`, where the release accepts it.
+
+    `Tuner(model=...)` seeds every trial with the caller's model on recent 8.4 releases; earlier ones rebuild it from
+    `args.model` in each trial and take no `model` argument.
+    """
     import inspect
 
     from ultralytics.engine.tuner import Tuner

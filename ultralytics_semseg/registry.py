@@ -50,9 +50,12 @@ def patch_cfg(cfg: ModuleType) -> None:
 
 
 def cfg_main_code(code):
-    """`python -m ultralytics.cfg.__init__` (how Ultralytics' tuner starts its trials) runs `cfg/__init__.py` a second
-    time as `__main__`: a fresh copy whose task tables `patch_cfg` never saw ("Invalid 'task=semseg'"). Run the
-    entrypoint of the imported, patched `ultralytics.cfg` instead, which is what that file's `__main__` block calls."""
+    """Code that runs the entrypoint of the imported, patched `ultralytics.cfg`, for `cfg/__init__.py` run as a script.
+
+    `python -m ultralytics.cfg.__init__` (how Ultralytics' tuner starts its trials) runs `cfg/__init__.py` a second
+    time as `__main__`: a fresh copy whose task tables `patch_cfg` never saw ("Invalid 'task=semseg'"). The patched
+    module's entrypoint is what that file's `__main__` block calls.
+    """
     return compile("import ultralytics.cfg\nultralytics.cfg.entrypoint(debug='')\n", code.co_filename, "exec")
 
 
@@ -119,8 +122,10 @@ def patch_callbacks(base: ModuleType) -> None:
 
 
 def _route_to_semseg(cls: type, name: str, is_semseg, impl: str) -> None:
-    """Wrap `cls.<name>` so that semseg objects run `impl` ('module:function', called with the same arguments) and
-    all others Ultralytics' original method. Idempotent."""
+    """Wrap `cls.<name>` so that semseg objects run `impl` and all others Ultralytics' original method.
+
+    `impl` is 'module:function', called with the same arguments. Idempotent.
+    """
     original = getattr(cls, name)
     if getattr(original, "_semseg", False):
         return
