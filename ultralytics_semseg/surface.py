@@ -129,6 +129,7 @@ SURFACE: tuple[Touch, ...] = (
     Touch(f"{_T}.progress_string", "overrides", "models.train"),
     Touch(f"{_T}.plot_training_samples", "overrides", "models.train", params=("batch", "ni")),
     Touch(f"{_T}.plot_training_labels", "overrides", "models.train"),
+    Touch(f"{_T}.label_loss_items", "overrides", "models.train", params=("loss_items", "prefix")),
     Touch(f"{_T}._setup_train", "overrides", "models.train"),
     Touch(f"{_T}.on_plot", "calls", "models.train, models.val", params=("name", "data")),
     Touch(f"{_T}.set_class_weights", "overrides", "models.train, compat", optional=True),
