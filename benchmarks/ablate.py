@@ -34,6 +34,7 @@ from torch import nn
 os.environ.setdefault("YOLO_OFFLINE", "true")
 from ultralytics.nn.modules import Conv  # noqa: E402
 
+from ultralytics_semseg.constants import IGNORE  # noqa: E402
 from ultralytics_semseg.nn.head import SemSegHead  # noqa: E402
 from ultralytics_semseg.nn.loss import SemSegLoss, cross_entropy  # noqa: E402
 
@@ -49,14 +50,14 @@ OURS = "yolo11n-semseg.yaml"
 def _pixel_ce(logits, target, weight=None):
     if logits.shape[2:] != target.shape[1:]:
         logits = F.interpolate(logits, size=target.shape[1:], mode="bilinear", align_corners=False)
-    return logits.float(), F.cross_entropy(logits.float(), target, weight=weight, ignore_index=255, reduction="none")
+    return logits.float(), F.cross_entropy(logits.float(), target, weight=weight, ignore_index=IGNORE, reduction="none")
 
 
 def ohem_ce(logits, target, thresh: float = 0.7, min_kept: float = 1 / 16):
     """Online hard example mining: mean CE over pixels whose true-class probability is below `thresh`, at least
     `min_kept` of the valid pixels (the hardest ones)."""
     _, loss = _pixel_ce(logits, target)
-    loss = loss[target != 255]
+    loss = loss[target != IGNORE]
     if loss.numel() == 0:
         return loss.sum()
     k = max(int(min_kept * loss.numel()), 1)
@@ -67,7 +68,7 @@ def ohem_ce(logits, target, thresh: float = 0.7, min_kept: float = 1 / 16):
 def dice_loss(logits, target):
     """Soft Dice over the classes present in the batch (ignore pixels excluded)."""
     logits, _ = _pixel_ce(logits, target)
-    valid = (target != 255).unsqueeze(1)
+    valid = (target != IGNORE).unsqueeze(1)
     prob = logits.softmax(1) * valid
     onehot = F.one_hot(target.clamp(max=logits.shape[1] - 1), logits.shape[1]).permute(0, 3, 1, 2) * valid
     inter, union = (prob * onehot).sum((0, 2, 3)), prob.sum((0, 2, 3)) + onehot.sum((0, 2, 3))
@@ -81,7 +82,7 @@ def lovasz_softmax(logits, target):
     logits, _ = _pixel_ce(logits, target)
     prob = logits.softmax(1).permute(0, 2, 3, 1).reshape(-1, logits.shape[1])
     t = target.reshape(-1)
-    prob, t = prob[t != 255], t[t != 255]
+    prob, t = prob[t != IGNORE], t[t != IGNORE]
     losses = []
     for c in t.unique():
         fg = (t == c).float()
@@ -100,7 +101,7 @@ def boundary_ce(logits, target, width: int = 2):
     _, loss = _pixel_ce(logits, target)
     t = target.float().unsqueeze(1)
     k = 2 * width + 1
-    edge = (F.max_pool2d(t, k, 1, width) != -F.max_pool2d(-t, k, 1, width))[:, 0] & (target != 255)
+    edge = (F.max_pool2d(t, k, 1, width) != -F.max_pool2d(-t, k, 1, width))[:, 0] & (target != IGNORE)
     return loss[edge].mean() if edge.any() else loss.sum() * 0
 
 
