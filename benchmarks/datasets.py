@@ -83,9 +83,9 @@ DATASETS: dict[str, dict] = {
     "brain": {"kind": "real, T1 MRI slices", "names": ["other", "grey matter", "white matter"], "imgsz": 192,
               "epochs": 25},
     "synthetic-streets": {"kind": "synthetic street scenes, thin/small classes", "names": None, "imgsz": 256,
-                          "epochs": 20},
+                          "epochs": 60},
     "aerial": {"kind": "synthetic aerial, tiny cars", "names": ["ground", "road", "building", "tree", "water", "car"],
-               "imgsz": 192, "epochs": 20},
+               "imgsz": 192, "epochs": 60},
     "blobs": {"kind": "synthetic, 4 large classes", "names": ["water", "field", "forest", "urban"], "imgsz": 256,
               "epochs": 20},
 }  # fmt: skip

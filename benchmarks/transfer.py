@@ -49,7 +49,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from datasets import DATASETS, DEFAULT, ROOT, build, info  # noqa: E402
 
-RESULTS = HERE / "results" / "round1"
+RESULTS = HERE / "results" / "round2"
 RUNS = HERE / ".runs"
 BATCH = 8
 # name -> (model yaml, task, extra training arguments); "nbs": None means nbs = batch

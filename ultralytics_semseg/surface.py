@@ -91,8 +91,8 @@ SURFACE: tuple[Touch, ...] = (
     Touch("ultralytics.nn.tasks.BaseModel.load", "calls", "models.train", params=("weights", "verbose")),
     Touch("ultralytics.nn.tasks.parse_model", "calls", "nn.model", params=("d", "ch", "verbose")),
     Touch("ultralytics.nn.tasks.guess_model_scale", "calls", "cfg", params=("model_path",)),
-    Touch("ultralytics.nn.modules.Conv", "calls", "nn.head", params=("c1", "c2", "k", "s")),
-    Touch("ultralytics.nn.modules.DWConv", "calls", "nn.head", params=("c1", "c2", "k", "s")),
+    Touch("ultralytics.nn.modules.Conv", "calls", "nn.head", params=("c1", "c2", "k", "s", "act")),
+    Touch("ultralytics.nn.modules.DWConv", "calls", "nn.head", params=("c1", "c2", "k", "s", "act")),
     Touch("ultralytics.utils.ops.make_divisible", "calls", "nn.model", params=("x", "divisor")),
     Touch("ultralytics.utils.torch_utils.initialize_weights", "calls", "nn.model", params=("model",)),
     # --- trainer (models/train.py) ---

@@ -84,7 +84,10 @@ class SemSegHead(nn.Module):
     P3, P4 and P5 are projected to `c` channels, upsampled to stride 8 and summed (context from P5, semantics from
     P4/P3), mixed by a depthwise-separable 3x3 block, then upsampled to stride 4 and concatenated with a projection of
     P2 so that thin structures (poles, signs) keep their detail. A depthwise-separable block and a 1x1 classifier give
-    logits at stride 4. Depthwise 3x3 convolutions keep the stride-4 cost low at Cityscapes resolution.
+    logits at stride 4. Depthwise 3x3 convolutions keep the stride-4 cost low at Cityscapes resolution, and the
+    stride-4 layers use ReLU rather than SiLU: runtimes fuse ReLU into the convolution, while SiLU is a separate pass
+    over the largest tensors of the decoder (ONNX Runtime at 512x1024: ~2.5 % of the model's latency, see
+    docs/benchmarks.md).
 
     Outputs:
         - training: `(logits, aux_logits)`, logits at stride 4 and aux logits at stride 16 (None without aux head).
@@ -120,8 +123,9 @@ class SemSegHead(nn.Module):
         c_detail = max(c // 2, 16)
         self.lateral = nn.ModuleList(Conv(x, c, 1) for x in ch[1:])
         self.fuse = nn.Sequential(DWConv(c, c, 3), Conv(c, c, 1))
-        self.detail = Conv(ch[0], c_detail, 1)
-        self.refine = nn.Sequential(DWConv(c + c_detail, c + c_detail, 3), Conv(c + c_detail, c, 1))
+        c_refine = c + c_detail
+        self.detail = Conv(ch[0], c_detail, 1, act=nn.ReLU())
+        self.refine = nn.Sequential(DWConv(c_refine, c_refine, 3, act=nn.ReLU()), Conv(c_refine, c, 1, act=nn.ReLU()))
         self.classifier = nn.Conv2d(c, nc, 1)
         self.aux = SemSegAuxHead(ch[2], c, nc) if aux else None
 
