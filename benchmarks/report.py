@@ -1,7 +1,7 @@
 """Tables and the accuracy-latency plot of `benchmarks/transfer.py` results.
 
 Usage:
-    python benchmarks/transfer.py table [--results benchmarks/results/round1]
+    python benchmarks/transfer.py table [--results benchmarks/results/round2]
 
 Reads every run JSON of a results folder (and the newest ``latency/*.json``), prints the markdown and writes it into
 ``docs/benchmarks.md`` between the ``<!-- transfer:begin NAME -->`` / ``<!-- transfer:end NAME -->`` markers (NAME:
@@ -22,6 +22,13 @@ HERE = Path(__file__).resolve().parent
 DOCS = HERE.parent / "docs"
 MARKERS = "<!-- transfer:begin {} -->", "<!-- transfer:end {} -->"  # one block per results folder
 BASELINE = "yolo26n-sem"
+
+
+def main_round() -> str:
+    """Name of the results folder that `transfer.py run` fills by default (the round the plot and latency show)."""
+    from transfer import RESULTS
+
+    return RESULTS.name
 
 
 def load(results: Path) -> list[dict]:
@@ -85,36 +92,61 @@ def main_table(runs: list[dict]) -> tuple[str, dict]:
             row.append(ms([r["mIoU"] for r in c.get((d, n), [])]) if (d, n) in c else "")
         ours, base = c.get((d, "ours")), c.get((d, BASELINE))
         if ours and base:
-            seeds = sorted({r["seed"] for r in ours} & {r["seed"] for r in base})
-            o = [r["mIoU"] for r in ours if r["seed"] in seeds]
-            b = [r["mIoU"] for r in base if r["seed"] in seeds]
-            delta = 100 * (np.mean(o) - np.mean(b))
-            noise = max(spread(o), spread(b))
-            verdict = (
-                "n/a (1 seed)"
-                if np.isnan(noise)
-                else ("noise" if abs(delta) <= noise else ("ours better" if delta > 0 else "ours worse"))
-            )
-            row += [f"{delta:+.1f}", verdict]
-            summary[d] = dict(delta=delta, noise=noise, seeds=len(seeds))
+            delta, noise, v = verdict(ours, base)
+            row += [f"{delta:+.1f}", v.replace("better", "ours better").replace("worse", "ours worse")]
+            summary[d] = dict(delta=delta, noise=noise)
         else:
             row += ["", ""]
         lines.append("| " + " | ".join(row) + " |")
-    # mean over the datasets where every contender has all its seeds
-    full = [d for d in datasets if all((d, n) in c for n in contenders)]
-    if full:
-        row = [f"**mean of {len(full)} datasets**", "", "", ""]
-        for n in contenders:
-            seeds = sorted(set.intersection(*[{r["seed"] for r in c[(d, n)]} for d in full]))
-            per_seed = [np.mean([next(r["mIoU"] for r in c[(d, n)] if r["seed"] == s) for d in full]) for s in seeds]
-            row.append(ms(per_seed) if per_seed else "")
-        if "ours" in contenders and BASELINE in contenders:
-            delta = np.mean([summary[d]["delta"] for d in full if d in summary])
-            row += [f"{delta:+.1f}", ""]
-        else:
-            row += ["", ""]
-        lines.append("| " + " | ".join(row) + " |")
+    # mean over the datasets that ours and the baseline both have; a contender run on fewer datasets gets no mean
+    full = [d for d in datasets if (d, "ours") in c and (d, BASELINE) in c] or datasets
+    row = [f"**mean of {len(full)} datasets**", "", "", ""]
+    for n in contenders:
+        per_seed = mean_per_seed(c, n, full)
+        row.append(ms(per_seed) if per_seed else "")
+    delta = [summary[d]["delta"] for d in full if d in summary]
+    row += [f"{np.mean(delta):+.1f}" if delta else "", ""]
+    lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines), summary
+
+
+def mean_per_seed(c: dict, name: str, datasets: list[str]) -> list[float]:
+    """Per seed, the mean mIoU of `name` over `datasets` (seeds that every one of them has); [] if one is missing."""
+    if not all((d, name) in c for d in datasets):
+        return []
+    seeds = sorted(set.intersection(*[{r["seed"] for r in c[(d, name)]} for d in datasets]))
+    return [float(np.mean([next(r["mIoU"] for r in c[(d, name)] if r["seed"] == s) for d in datasets])) for s in seeds]
+
+
+def verdict(mine: list[dict], base: list[dict]) -> tuple[float, float, str]:
+    """Δ of the means over the seeds both have (points), the larger seed spread, and the verdict."""
+    seeds = sorted({r["seed"] for r in mine} & {r["seed"] for r in base})
+    a = [r["mIoU"] for r in mine if r["seed"] in seeds]
+    b = [r["mIoU"] for r in base if r["seed"] in seeds]
+    if not seeds:
+        return float("nan"), float("nan"), "no common seed"
+    delta, noise = 100 * (np.mean(a) - np.mean(b)), max(spread(a), spread(b))
+    if np.isnan(noise):
+        return delta, noise, "n/a (1 seed)"
+    return delta, noise, "noise" if abs(delta) <= noise else ("better" if delta > 0 else "worse")
+
+
+def variants_table(runs: list[dict]) -> str:
+    """Δ (points) of every contender against the baseline per dataset, on the seeds both have, with the verdict."""
+    c = cells(runs)
+    names = [n for n in order({r["contender"] for r in runs}) if n != BASELINE]
+    lines = ["| dataset | " + " | ".join(f"`{n}` − `{BASELINE}`" for n in names) + " |",
+             "| --- " * (1 + len(names)) + "|"]  # fmt: skip
+    for d in dataset_order(runs):
+        row = [d]
+        for n in names:
+            if (d, n) in c and (d, BASELINE) in c:
+                delta, _, v = verdict(c[(d, n)], c[(d, BASELINE)])
+                row.append(f"{delta:+.1f} ({v}, {len({r['seed'] for r in c[(d, n)]})} seeds)")
+            else:
+                row.append("")
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
 
 
 def per_class_table(runs: list[dict]) -> str:
@@ -200,7 +232,8 @@ def plot(runs: list[dict], lat: dict, path: Path) -> None:
 
     c = cells(runs)
     contenders = order({r["contender"] for r in runs})
-    datasets = [d for d in dataset_order(runs) if all((d, n) in c for n in contenders)]
+    datasets = [d for d in dataset_order(runs) if (d, "ours") in c and (d, BASELINE) in c]
+    contenders = [n for n in contenders if mean_per_seed(c, n, datasets)]
     if not datasets:
         return
     arch = {n: next(r for r in runs if r["contender"] == n)["model"] for n in contenders}
@@ -210,9 +243,8 @@ def plot(runs: list[dict], lat: dict, path: Path) -> None:
             lat_of[arch[key]] = float(np.median([v[key]["median_ms"] for v in lat["latency"].values()]))
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     for n in contenders:
-        seeds = sorted(set.intersection(*[{r["seed"] for r in c[(d, n)]} for d in datasets]))
-        per_seed = [100 * np.mean([next(r["mIoU"] for r in c[(d, n)] if r["seed"] == s) for d in datasets])
-                    for s in seeds]  # fmt: skip
+        per_seed = [100 * v for v in mean_per_seed(c, n, datasets)]
+        seeds = per_seed
         x = lat_of.get(arch[n], next(r for r in runs if r["contender"] == n)["gflops_512x1024"])
         x *= 1 + 0.005 * contenders.index(n)  # same architecture: keep the points apart
         ax.errorbar(x, np.mean(per_seed), yerr=np.std(per_seed, ddof=1) if len(per_seed) > 1 else 0, fmt="o",
@@ -246,11 +278,16 @@ def render(results: Path) -> str:
         "",
         table,
     ]
-    if results.name != "round1":  # side experiments: the accuracy tables only
+    if results.name != main_round():  # side experiments: the accuracy tables only
         return "\n".join([*parts, "", "Per-class IoU (%), mean over seeds:", "", per_class_table(runs)])
     parts += [
         "",
         sanity_table(runs),
+        "",
+        "Every contender against the baseline, per dataset (Δ of the means over the seeds both have; 'better' or "
+        "'worse' only when |Δ| exceeds the larger seed spread):",
+        "",
+        variants_table(runs),
         "",
         "Per-class IoU (%), mean over seeds:",
         "",
@@ -280,5 +317,5 @@ def write_report(results: Path, doc: Path = DOCS / "benchmarks.md", png: Path = 
         doc.write_text(md)
     else:
         print(f"\n{doc} has no {begin} ... {end} block: table printed only")
-    if results.name == "round1":  # the plot shows the main round
+    if results.name == main_round():  # the plot shows the main round
         plot(load(results), newest_latency(results), png)

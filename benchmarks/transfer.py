@@ -2,7 +2,7 @@
 
 Usage:
     python benchmarks/transfer.py [run] [--datasets nuclei,roads,...] [--contenders ours,yolo26n-sem,...]
-                                  [--seeds 0,1,2] [--results benchmarks/results/round1] [--frozen]
+                                  [--seeds 0,1,2] [--results benchmarks/results/round2] [--frozen]
     python benchmarks/transfer.py latency [--results ...] [--runs 30]   # quiet machine: ONNX Runtime at 512x1024
     python benchmarks/transfer.py table [--results ...]                 # mean +- std tables -> docs/benchmarks.md/.png
 
