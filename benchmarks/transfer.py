@@ -16,6 +16,7 @@ Contenders (add your own with `--contenders name=base:key=value,...`, e.g. `ours
 * ``ours``: ``yolo11n-semseg.yaml``, the `semseg` task's defaults as shipped, `nbs` = batch;
 * ``yolo26n-sem``: Ultralytics' ``yolo26n-sem.yaml`` with its `semantic` task defaults but `nbs` = batch, i.e. the
   same number of optimizer steps as ours;
+* ``ours-yolo26``: ``yolo26n-semseg.yaml`` (our head on the YOLO26 backbone), the same recipe as ``ours``;
 * ``yolo26n-sem-shipped``: ``yolo26n-sem.yaml`` exactly as shipped (`nbs=64`: with batch 8 it steps the optimizer
   every 8th batch).
 
@@ -55,6 +56,7 @@ BATCH = 8
 # name -> (model yaml, task, extra training arguments); "nbs": None means nbs = batch
 CONTENDERS: dict[str, tuple[str, str, dict]] = {
     "ours": ("yolo11n-semseg.yaml", "semseg", {"nbs": None}),
+    "ours-yolo26": ("yolo26n-semseg.yaml", "semseg", {"nbs": None}),
     "yolo26n-sem": ("yolo26n-sem.yaml", "semantic", {"nbs": None}),
     "yolo26n-sem-shipped": ("yolo26n-sem.yaml", "semantic", {}),
 }
