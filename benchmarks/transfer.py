@@ -17,8 +17,6 @@ Contenders (add your own with `--contenders name=base:key=value,...`, e.g. `ours
 * ``yolo26n-sem``: Ultralytics' ``yolo26n-sem.yaml`` with its `semantic` task defaults but `nbs` = batch, i.e. the
   same number of optimizer steps as ours;
 * ``ours-yolo26``: ``yolo26n-semseg.yaml`` (our head on the YOLO26 backbone), the same recipe as ``ours``;
-* ``ours-light``: ``benchmarks/models/yolo11-semseg-light.yaml``, SemSegHead's light stride-4 path (project to
-  half width before the x2 upsampling, add P2 instead of concatenating it), the same recipe as ``ours``;
 * ``yolo26n-sem-shipped``: ``yolo26n-sem.yaml`` exactly as shipped (`nbs=64`: with batch 8 it steps the optimizer
   every 8th batch).
 
@@ -59,7 +57,6 @@ BATCH = 8
 CONTENDERS: dict[str, tuple[str, str, dict]] = {
     "ours": ("yolo11n-semseg.yaml", "semseg", {"nbs": None}),
     "ours-yolo26": ("yolo26n-semseg.yaml", "semseg", {"nbs": None}),
-    "ours-light": (str(HERE / "models" / "yolo11n-semseg-light.yaml"), "semseg", {"nbs": None}),
     "yolo26n-sem": ("yolo26n-sem.yaml", "semantic", {"nbs": None}),
     "yolo26n-sem-shipped": ("yolo26n-sem.yaml", "semantic", {}),
 }
