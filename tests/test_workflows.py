@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -108,8 +109,15 @@ def test_supervision_reads_class_ids_names_and_confidence(weights, toy_data, ret
     sv = pytest.importorskip("supervision")
     from ultralytics import YOLO
 
-    img = str(sorted((toy_data["path"] / "images" / "val").glob("*.jpg"))[0])
-    r = YOLO(weights)(img, return_conf=return_conf, verbose=False)[0]
+    from ultralytics_semseg.engine.results import SemSegResults
+
+    img = sorted((toy_data["path"] / "images" / "val").glob("*.jpg"))[0]
+    pred = YOLO(weights)(str(img), return_conf=return_conf, verbose=False)[0]
+    # The conversion is what is tested, not the 2-epoch model (which may predict one class only): the result carries
+    # the image's ground-truth class map, with the model's real confidence map.
+    truth = cv2.imread(str(toy_data["path"] / "masks" / "val" / f"{img.stem}.png"), cv2.IMREAD_UNCHANGED)
+    conf = pred.semseg.conf if return_conf else None
+    r = SemSegResults(pred.orig_img, pred.path, pred.names, semseg=torch.from_numpy(truth), conf=conf)
     classmap = r.semseg.data.numpy()
     ids = [c for c in np.unique(classmap) if c != 255]
     d = sv.Detections.from_ultralytics(r)
