@@ -266,10 +266,13 @@ def render(results: Path) -> str:
     lat = newest_latency(results)
     table, _ = main_table(runs)
     seeds = sorted({r["seed"] for r in runs})
-    codes = {r["code_sha256"][:12] for r in runs if "code_sha256" in r}
-    listed = ", ".join(sorted(codes))
-    mixed = (f"**Warning: the runs of this folder used {len(codes)} different package sources ({listed}); compare "
-             "only runs of one code version.**\n\n") if len(codes) > 1 else ""  # fmt: skip
+    codes: dict[str, set] = {}
+    for r in runs:
+        codes.setdefault(r.get("code_sha256", "not recorded")[:12], set()).add(r["contender"])
+    listed = "; ".join(f"`{k}`: {', '.join(sorted(v))}" for k, v in sorted(codes.items()))
+    mixed = (f"Package sources (sha256 of the package files, by contender): {listed}. Compare runs of different "
+             "sources only where the difference does not touch what they train (see the text).\n\n"
+             ) if len(codes) > 1 else ""  # fmt: skip
     parts = [
         mixed
         + f"Results folder `{os.path.relpath(results, HERE.parent)}`: {len(runs)} runs, seeds {seeds}. mIoU (%) of "
