@@ -142,7 +142,8 @@ def variants_table(runs: list[dict]) -> str:
         for n in names:
             if (d, n) in c and (d, BASELINE) in c:
                 delta, _, v = verdict(c[(d, n)], c[(d, BASELINE)])
-                row.append(f"{delta:+.1f} ({v}, {len({r['seed'] for r in c[(d, n)]})} seeds)")
+                seeds = len({r["seed"] for r in c[(d, n)]})
+                row.append(f"{delta:+.1f} ({v}, {seeds} seeds)" if seeds > 1 else f"{delta:+.1f} (1 seed)")
             else:
                 row.append("")
         lines.append("| " + " | ".join(row) + " |")
