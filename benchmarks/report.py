@@ -246,6 +246,8 @@ def plot(runs: list[dict], lat: dict, path: Path) -> None:
     for n in contenders:
         per_seed = [100 * v for v in mean_per_seed(c, n, datasets)]
         seeds = per_seed
+        if lat_of and arch[n] not in lat_of:  # a different architecture without a latency measurement: no point
+            continue
         x = lat_of.get(arch[n], next(r for r in runs if r["contender"] == n)["gflops_512x1024"])
         x *= 1 + 0.005 * contenders.index(n)  # same architecture: keep the points apart
         ax.errorbar(x, np.mean(per_seed), yerr=np.std(per_seed, ddof=1) if len(per_seed) > 1 else 0, fmt="o",
