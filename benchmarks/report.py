@@ -234,9 +234,10 @@ def plot(runs: list[dict], lat: dict, path: Path) -> None:
     c = cells(runs)
     contenders = order({r["contender"] for r in runs})
     datasets = [d for d in dataset_order(runs) if (d, "ours") in c and (d, BASELINE) in c]
-    contenders = [n for n in contenders if mean_per_seed(c, n, datasets)]
     if not datasets:
         return
+    curves = {n: [100 * v for v in mean_per_seed(c, n, datasets)] for n in contenders}
+    contenders = [n for n in contenders if curves[n]]
     arch = {n: next(r for r in runs if r["contender"] == n)["model"] for n in contenders}
     lat_of = {}
     if lat:
@@ -244,14 +245,13 @@ def plot(runs: list[dict], lat: dict, path: Path) -> None:
             lat_of[arch[key]] = float(np.median([v[key]["median_ms"] for v in lat["latency"].values()]))
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     for n in contenders:
-        per_seed = [100 * v for v in mean_per_seed(c, n, datasets)]
-        seeds = per_seed
         if lat_of and arch[n] not in lat_of:  # a different architecture without a latency measurement: no point
             continue
+        per_seed = curves[n]
         x = lat_of.get(arch[n], next(r for r in runs if r["contender"] == n)["gflops_512x1024"])
         x *= 1 + 0.005 * contenders.index(n)  # same architecture: keep the points apart
         ax.errorbar(x, np.mean(per_seed), yerr=np.std(per_seed, ddof=1) if len(per_seed) > 1 else 0, fmt="o",
-                    capsize=4, label=f"{n} ({len(seeds)} seed{'s' if len(seeds) > 1 else ''})")  # fmt: skip
+                    capsize=4, label=f"{n} ({len(per_seed)} seed{'s' if len(per_seed) > 1 else ''})")  # fmt: skip
     load = lat and any(v["under_load"] for v in lat["latency"].values())
     ax.set_xlabel("ONNX Runtime ms at 512×1024, 2 threads" + (" (taken under load)" if load else "")
                   if lat_of else "GFLOPs at 512×1024 (latency not measured yet)")  # fmt: skip

@@ -86,7 +86,7 @@ class SemSegHead(nn.Module):
     P2 so that thin structures (poles, signs) keep their detail. A depthwise-separable block and a 1x1 classifier give
     logits at stride 4. Depthwise 3x3 convolutions keep the stride-4 cost low at Cityscapes resolution, and the
     stride-4 layers use ReLU rather than SiLU: runtimes fuse ReLU into the convolution, while SiLU is a separate pass
-    over the largest tensors of the decoder (ONNX Runtime at 512x1024: ~2.5 % of the model's latency, see
+    over the largest tensors of the decoder (ONNX Runtime at 512x1024: about 3 % of the model's latency, see
     docs/benchmarks.md).
 
     Outputs:
