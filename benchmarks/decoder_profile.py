@@ -2,10 +2,10 @@
 
 Usage:
     python benchmarks/decoder_profile.py [--models yolo11n-semseg.yaml,yolo26n-semseg.yaml,yolo26n-sem.yaml]
-                                         [--runs 20]
+                                         [--nc 19] [--runs 20]
 
 Each model is exported with its default ONNX export (uint8 class map at the input size, 1x3x512x1024, the yaml's
-own class count: 19 for all three) and run with
+own class count, 19 for all three, unless `--nc` sets another) and run with
 ONNX Runtime's profiler (2 threads, batch 1, the models alternated run by run on a real satellite crop). Every node's
 kernel time is put in one of four parts by the resolution it writes:
 
@@ -39,13 +39,19 @@ sys.path.insert(0, str(HERE))
 PARTS = ("backbone + neck", "head, stride 8-32", "head, stride 4", "layout reorders", "full-resolution tail")
 
 
-def export(model: str, folder: Path) -> tuple[str, int, int]:
-    """ONNX file of `model` (a yaml gives random weights) with its default export, its head's index and its nc."""
+def export(model: str, folder: Path, nc: int | None = None) -> tuple[str, int, int]:
+    """ONNX file of `model` (a yaml gives random weights, with `nc` classes if given), its head's index and its nc."""
     from ultralytics import YOLO
+    from ultralytics.utils import YAML
 
     import ultralytics_semseg  # noqa: F401  (registers the task)
 
-    y = YOLO(model, task="semantic" if model.endswith("-sem.yaml") else None)
+    task = "semantic" if model.endswith("-sem.yaml") else None
+    y = YOLO(model, task=task)
+    if nc is not None:  # the model's resolved yaml under the same name (it carries the scale), another class count
+        cfg = {k: v for k, v in y.model.yaml.items() if k != "yaml_file"}
+        YAML.save(folder / Path(model).name, {**cfg, "nc": nc})
+        y = YOLO(str(folder / Path(model).name), task=task)
     f = y.export(format="onnx", imgsz=[512, 1024], verbose=False)
     dest = folder / f"{Path(model).stem}.onnx"
     os.replace(f, dest)
@@ -67,6 +73,7 @@ def part(name: str, shape: list, head: int, hw: tuple[int, int]) -> str:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--models", default="yolo11n-semseg.yaml,yolo26n-semseg.yaml,yolo26n-sem.yaml")
+    p.add_argument("--nc", type=int, default=None, help="class count for every model (default: each yaml's own)")
     p.add_argument("--runs", type=int, default=20)
     args = p.parse_args()
     os.environ.setdefault("YOLO_OFFLINE", "true")
@@ -78,7 +85,7 @@ def main() -> None:
     models = args.models.split(",")
     sessions, heads, ncs = {}, {}, {}
     for m in models:
-        f, heads[m], ncs[m] = export(m, folder)
+        f, heads[m], ncs[m] = export(m, folder, args.nc)
         o = ort.SessionOptions()
         o.intra_op_num_threads, o.inter_op_num_threads = 2, 1
         o.enable_profiling, o.profile_file_prefix = True, str(folder / Path(m).stem)

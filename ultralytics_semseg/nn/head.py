@@ -115,17 +115,22 @@ class SemSegHead(nn.Module):
     nhwc_tail = True  # ONNX class maps via an NHWC Resize (format=onnx only; TensorRT/TF conversions keep NCHW)
     out_stride = 4
 
-    def __init__(self, nc: int, ch: list[int], c: int = 64, aux: bool = True):
+    def __init__(self, nc: int, ch: list[int], c: int = 64, aux: bool = True, post_dw: bool = False):
         """Build the lateral projections, the fusion and refinement blocks, the classifier and the optional aux head."""
         super().__init__()
         assert len(ch) == 4, f"SemSegHead needs 4 inputs (P2, P3, P4, P5), got {len(ch)}"
         self.nc = nc
         c_detail = max(c // 2, 16)
-        c_refine = c + c_detail
         self.lateral = nn.ModuleList(Conv(x, c, 1) for x in ch[1:])
         self.fuse = nn.Sequential(DWConv(c, c, 3), Conv(c, c, 1))
-        self.detail = Conv(ch[0], c_detail, 1, act=nn.ReLU())
-        self.refine = nn.Sequential(DWConv(c_refine, c_refine, 3, act=nn.ReLU()), Conv(c_refine, c, 1, act=nn.ReLU()))
+        # linear, so projecting at stride 8 before the x2 upsampling costs a quarter of projecting after it
+        self.context = Conv(c, c, 1, act=False)
+        self.detail = nn.Sequential(
+            Conv(ch[0], c_detail, 1, act=nn.ReLU()),
+            DWConv(c_detail, c_detail, 3, act=nn.ReLU()),
+            Conv(c_detail, c, 1, act=False),
+        )
+        self.mix = DWConv(c, c, 3, act=nn.ReLU()) if post_dw else nn.ReLU()
         self.classifier = nn.Conv2d(c, nc, 1)
         self.aux = SemSegAuxHead(ch[2], c, nc) if aux else None
 
@@ -139,8 +144,12 @@ class SemSegHead(nn.Module):
     def decode(self, x: list[torch.Tensor]) -> torch.Tensor:
         """Logits at stride 4 from (P2, P3, P4, P5)."""
         p2, p3, p4, p5 = x
-        y = _resize(self.fuse(self.fuse_levels(p3, p4, p5)), p2.shape[2:])
-        return self.classifier(self.refine(torch.cat((y, self.detail(p2)), 1)))
+        y = self.fuse(self.fuse_levels(p3, p4, p5))
+        if hasattr(
+            self, "refine"
+        ):  # a checkpoint saved before the stride-8 context projection: concatenation at stride 4
+            return self.classifier(self.refine(torch.cat((_resize(y, p2.shape[2:]), self.detail(p2)), 1)))
+        return self.classifier(self.mix(_resize(self.context(y), p2.shape[2:]) + self.detail(p2)))
 
     def forward(self, x: list[torch.Tensor]):
         """Logits (with aux logits in training) from (P2, P3, P4, P5), or the export outputs while exporting."""
