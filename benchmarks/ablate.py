@@ -132,7 +132,7 @@ class NoDetail(SemSegHead):
 
     def __init__(self, nc, ch, c=64, aux=True):
         super().__init__(nc, ch, c, aux)
-        del self.detail, self.refine
+        del self.detail, self.context, self.mix
 
     def decode(self, x):
         return self.classifier(self.fuse(self.fuse_levels(*x[1:])))
@@ -154,31 +154,31 @@ class LearnedUp(SemSegHead):
 
     def decode(self, x):
         p2 = x[0]
-        y = self.up(self.fuse(self.fuse_levels(*x[1:])))[..., : p2.shape[2], : p2.shape[3]]
-        return self.classifier(self.refine(torch.cat((y, self.detail(p2)), 1)))
+        y = self.up(self.context(self.fuse(self.fuse_levels(*x[1:]))))[..., : p2.shape[2], : p2.shape[3]]
+        return self.classifier(self.mix(y + self.detail(p2)))
 
 
-class Context(SemSegHead):
+class GlobalContext(SemSegHead):
     """Global context: a projection of globally pooled P5 is added to the fused stride-8 features."""
 
     def __init__(self, nc, ch, c=64, aux=True):
         super().__init__(nc, ch, c, aux)
-        self.context = Conv(ch[3], c, 1)
+        self.global_context = Conv(ch[3], c, 1)
 
     def fuse_levels(self, p3, p4, p5):
-        return super().fuse_levels(p3, p4, p5) + self.context(F.adaptive_avg_pool2d(p5, 1))
+        return super().fuse_levels(p3, p4, p5) + self.global_context(F.adaptive_avg_pool2d(p5, 1))
 
 
-class NoRefineDW(SemSegHead):
-    """Stride-4 refinement by a 1x1 convolution only (no depthwise 3x3 at stride 4)."""
+class NoDetailDW(SemSegHead):
+    """The P2 detail branch without its depthwise 3x3 (1x1 convolutions only at stride 4)."""
 
     def __init__(self, nc, ch, c=64, aux=True):
         super().__init__(nc, ch, c, aux)
-        self.refine = Conv(self.refine[0].conv.in_channels, c, 1)
+        del self.detail[1]
 
 
-HEADS = {"no-detail": NoDetail, "p3-only": P3Only, "learned-up": LearnedUp, "context": Context,
-         "no-refine-dw": NoRefineDW}  # fmt: skip
+HEADS = {"no-detail": NoDetail, "p3-only": P3Only, "learned-up": LearnedUp, "context": GlobalContext,
+         "no-detail-dw": NoDetailDW}  # fmt: skip
 
 
 DECODERS = tuple(HEADS)

@@ -180,6 +180,37 @@ def test_output_contract(weights, sources):
             assert torch.allclose(r.conf[agree], ref.conf[agree], atol=2e-3), mode
 
 
+def test_two_class_onnx_tail_is_the_argmax_of_the_logits(tmp_path):
+    """Two classes: the ONNX class map is the sign of the upsampled logit margin (no ArgMax in the graph); it must
+    equal the argmax of the exported full-size logits, and the confidence their max softmax probability."""
+    import onnx
+    import onnxruntime as ort
+    from ultralytics import YOLO
+    from ultralytics.utils import YAML
+
+    cfg = {k: v for k, v in YOLO("yolo11n-semseg.yaml").model.yaml.items() if k != "yaml_file"}
+    YAML.save(tmp_path / "yolo11n-semseg.yaml", {**cfg, "nc": 2})
+    model = YOLO(str(tmp_path / "yolo11n-semseg.yaml"))
+    classifier = model.model.model[-1].classifier  # random scores of both signs: both classes in the map
+    torch.nn.init.normal_(classifier.weight, std=1.0), torch.nn.init.zeros_(classifier.bias)
+    outputs = {}
+    for mode in ("logits", "classmap", "classmap_int32", "classmap_conf"):
+        f = Path(model.export(format="onnx", imgsz=[96, 160], export_output=mode, verbose=False))
+        outputs[mode] = f.rename(tmp_path / f"{mode}.onnx")
+    ops = [n.op_type for n in onnx.load(outputs["classmap"]).graph.node]
+    assert "ArgMax" not in ops and ops[-2:] == ["Greater", "Cast"], ops[-8:]
+    x = np.random.default_rng(0).random((1, 3, 96, 160), dtype=np.float32)
+    run = {m: ort.InferenceSession(str(f), providers=["CPUExecutionProvider"]).run(None, {"images": x})
+           for m, f in outputs.items()}  # fmt: skip
+    logits = torch.from_numpy(run["logits"][0])
+    ref = logits.argmax(1).numpy()
+    assert run["classmap"][0].dtype == np.uint8 and run["classmap_int32"][0].dtype == np.int32
+    for mode in ("classmap", "classmap_int32", "classmap_conf"):
+        assert (run[mode][0] == ref).mean() >= 0.999 and 0 < ref.mean() < 1, mode  # both classes present
+    conf = logits.softmax(1).max(1).values.numpy()
+    assert np.allclose(run["classmap_conf"][1], conf, atol=1e-4)
+
+
 def test_coreml_metadata_matches_graph(weights):
     """Core ML has no uint8 outputs: the class map is int32 and the metadata says so. Its runtime is macOS-only, so
     the converted graph's declared outputs are read from the spec."""

@@ -115,7 +115,7 @@ class SemSegHead(nn.Module):
     nhwc_tail = True  # ONNX class maps via an NHWC Resize (format=onnx only; TensorRT/TF conversions keep NCHW)
     out_stride = 4
 
-    def __init__(self, nc: int, ch: list[int], c: int = 64, aux: bool = True, post_dw: bool = False):
+    def __init__(self, nc: int, ch: list[int], c: int = 64, aux: bool = True, stride4: str = "mix"):
         """Build the lateral projections, the fusion and refinement blocks, the classifier and the optional aux head."""
         super().__init__()
         assert len(ch) == 4, f"SemSegHead needs 4 inputs (P2, P3, P4, P5), got {len(ch)}"
@@ -123,15 +123,16 @@ class SemSegHead(nn.Module):
         c_detail = max(c // 2, 16)
         self.lateral = nn.ModuleList(Conv(x, c, 1) for x in ch[1:])
         self.fuse = nn.Sequential(DWConv(c, c, 3), Conv(c, c, 1))
+        c4 = nc if stride4 == "logits" else c
         # linear, so projecting at stride 8 before the x2 upsampling costs a quarter of projecting after it
-        self.context = Conv(c, c, 1, act=False)
+        self.context = nn.Conv2d(c, nc, 1) if stride4 == "logits" else Conv(c, c, 1, act=False)
         self.detail = nn.Sequential(
             Conv(ch[0], c_detail, 1, act=nn.ReLU()),
             DWConv(c_detail, c_detail, 3, act=nn.ReLU()),
-            Conv(c_detail, c, 1, act=False),
+            nn.Conv2d(c_detail, nc, 1) if stride4 == "logits" else Conv(c_detail, c4, 1, act=False),
         )
-        self.mix = DWConv(c, c, 3, act=nn.ReLU()) if post_dw else nn.ReLU()
-        self.classifier = nn.Conv2d(c, nc, 1)
+        self.mix = {"mix": nn.ReLU(), "mix_dw": DWConv(c, c, 3, act=nn.ReLU()), "logits": nn.Identity()}[stride4]
+        self.classifier = nn.Identity() if stride4 == "logits" else nn.Conv2d(c, nc, 1)
         self.aux = SemSegAuxHead(ch[2], c, nc) if aux else None
 
     def fuse_levels(self, p3: torch.Tensor, p4: torch.Tensor, p5: torch.Tensor) -> torch.Tensor:
@@ -174,7 +175,10 @@ class SemSegHead(nn.Module):
             return logits
         if mode == "logits":
             return F.interpolate(logits, scale_factor=self.out_stride, mode="bilinear", align_corners=False)
-        if self.nhwc_tail and torch.onnx.is_in_onnx_export():  # classes last: NHWC Resize + last-axis ArgMax
+        onnx_runtime_tail = self.nhwc_tail and torch.onnx.is_in_onnx_export()
+        if onnx_runtime_tail and logits.shape[1] == 2:
+            return self.binary_outputs(logits, mode)
+        if onnx_runtime_tail:  # classes last: NHWC Resize + last-axis ArgMax
             logits, dim = _UpsampleNHWC.apply(logits, self.out_stride), -1
         else:
             logits, dim = upsample_logits(logits, scale_factor=self.out_stride), 1
@@ -182,3 +186,14 @@ class SemSegHead(nn.Module):
             conf, _ = logits.softmax(dim).max(dim)
             return class_map(logits, dim=dim), conf
         return class_map(logits, int32=mode == "classmap_int32", dim=dim)
+
+    def binary_outputs(self, logits: torch.Tensor, mode: str):
+        """Class map (and confidence) of a two-class model from the upsampled logit margin, without an ArgMax.
+
+        Upsampling is linear, so `up(l1) - up(l0) == up(l1 - l0)`: one channel is upsampled instead of two, the
+        class is `margin > 0` (0 on ties, as argmax) and the max softmax probability is `sigmoid(|margin|)`.
+        """
+        margin = logits[:, 1:] - logits[:, :1]
+        margin = F.interpolate(margin, scale_factor=self.out_stride, mode="bilinear", align_corners=False).squeeze(1)
+        classes = (margin > 0).to(torch.int32 if mode == "classmap_int32" else torch.uint8)
+        return (classes, margin.abs().sigmoid()) if mode == "classmap_conf" else classes
