@@ -41,17 +41,13 @@ PARTS = ("backbone + neck", "head, stride 8-32", "head, stride 4", "layout reord
 
 def export(model: str, folder: Path, nc: int | None = None) -> tuple[str, int, int]:
     """ONNX file of `model` (a yaml gives random weights, with `nc` classes if given), its head's index and its nc."""
+    from transfer import untrained
     from ultralytics import YOLO
-    from ultralytics.utils import YAML
 
     import ultralytics_semseg  # noqa: F401  (registers the task)
 
     task = "semantic" if model.endswith("-sem.yaml") else None
-    y = YOLO(model, task=task)
-    if nc is not None:  # the model's resolved yaml under the same name (it carries the scale), another class count
-        cfg = {k: v for k, v in y.model.yaml.items() if k != "yaml_file"}
-        YAML.save(folder / Path(model).name, {**cfg, "nc": nc})
-        y = YOLO(str(folder / Path(model).name), task=task)
+    y = YOLO(model, task=task) if nc is None else untrained(model, task, nc, folder)
     f = y.export(format="onnx", imgsz=[512, 1024], verbose=False)
     dest = folder / f"{Path(model).stem}.onnx"
     os.replace(f, dest)

@@ -216,12 +216,13 @@ def sanity_table(runs: list[dict]) -> str:
 def latency_table(lat: dict) -> str:
     if not lat:
         return "Latency: not measured yet (`python benchmarks/transfer.py latency` on a quiet machine)."
-    lines = ["| models of | ours ms | yolo26n-sem ms | ratio ours / yolo26n-sem | load avg | taken under load |",
-             "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    lines = ["| models of | weights | ours ms | yolo26n-sem ms | ratio ours / yolo26n-sem | load avg | under load |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
     for d, v in lat["latency"].items():
         o, b = v["ours"]["median_ms"], v[BASELINE]["median_ms"]
-        lines.append(f"| {d} | {o:.1f} | {b:.1f} | {o / b:.2f} | {v['load_before']:.1f}/{v['load_after']:.1f} | "
-                     f"{'**yes**' if v['under_load'] else 'no'} |")  # fmt: skip
+        weights = v["ours"].get("weights", "seed-0 last.pt")
+        load = f"{v['load_before']:.1f}/{v['load_after']:.1f} | {'**yes**' if v['under_load'] else 'no'}"
+        lines.append(f"| {d} | {weights} | {o:.1f} | {b:.1f} | {o / b:.3f} | {load} |")
     return "\n".join(lines)
 
 

@@ -3,7 +3,7 @@
 Usage:
     python benchmarks/transfer.py [run] [--datasets nuclei,roads,...] [--contenders ours,yolo26n-sem,...]
                                   [--seeds 0,1,2] [--results benchmarks/results/round2] [--frozen]
-    python benchmarks/transfer.py latency [--results ...] [--runs 30]   # quiet machine: ONNX Runtime at 512x1024
+    python benchmarks/transfer.py latency [--contenders ...] [--runs 30]  # quiet machine: ORT at 512x1024
     python benchmarks/transfer.py table [--results ...]                 # mean +- std tables -> docs/benchmarks.md/.png
 
 `run` trains every (seed, dataset, contender) cell that has no result yet, each in its own subprocess, and writes
@@ -26,10 +26,12 @@ resolution and averages only over classes with ground truth, so small difference
 its wall-clock training time, the 1-minute load average before and after (this machine is shared: a loaded run's time
 is not comparable), parameters and GFLOPs at 512x1024.
 
-`latency` exports the seed-0 ``last.pt`` of ours and of ``yolo26n-sem`` per dataset to ONNX (each model's default
-export, uint8 class map) and times them alternately in ONNX Runtime (2 threads, batch 1, 512x1024 crop of a real
-satellite image, median of `--runs`); it records the load average and marks the measurement `under_load` when the
-machine was busy.
+`latency` exports each contender (default: ours and ``yolo26n-sem``; `--contenders` adds others, the baseline last)
+per dataset to ONNX (each model's default export, uint8 class map) and times them alternately in ONNX Runtime (2
+threads, batch 1, 512x1024 crop of a real satellite image, median of `--runs`). It uses the seed-0 ``last.pt`` where
+this machine has it, else the contender's architecture with the dataset's class count and random weights (the
+speed does not depend on the weights' values), and says which; it records the load average and marks the
+measurement `under_load` when the machine was busy.
 """
 
 from __future__ import annotations
@@ -288,23 +290,51 @@ def real_image(h: int = 512, w: int = 1024) -> np.ndarray:
     return np.ascontiguousarray(np.repeat(img[None, None], 3, 1).astype(np.float32) / 255)
 
 
-def latency(args) -> None:
-    """ONNX Runtime latency of the seed-0 models of LATENCY_PAIR per dataset, timed alternately."""
-    import onnxruntime as ort
+def untrained(model_yaml: str, task: str, nc: int, folder: Path):
+    """`model_yaml` built with `nc` classes and random weights (its resolved yaml saved in `folder`, same name)."""
     from ultralytics import YOLO
+    from ultralytics.utils import YAML
 
-    import ultralytics_semseg  # noqa: F401
+    import ultralytics_semseg  # noqa: F401  (registers the task)
+
+    cfg = {k: v for k, v in YOLO(model_yaml, task=task).model.yaml.items() if k != "yaml_file"}
+    YAML.save(folder / Path(model_yaml).name, {**cfg, "nc": nc})  # the name carries the scale
+    return YOLO(str(folder / Path(model_yaml).name), task=task)
+
+
+def latency_model(spec: str, dataset: str, results: Path, folder: Path):
+    """(model, what its weights are): the seed-0 ``last.pt`` of contender `spec` on `dataset` where this machine has it,
+    else
+    the contender's architecture with the dataset's class count and random weights (ONNX Runtime's speed does not
+    depend on the weights' values, so a fresh clone need not retrain the baseline to time it)."""
+    from ultralytics import YOLO
+    from ultralytics.utils import YAML
+
+    name, (model_yaml, task, _) = contender(spec)
+    weights = RUNS / run_name(dataset, name, 0, results) / "weights" / "last.pt"
+    if weights.exists():
+        return YOLO(str(weights)), "seed-0 last.pt"
+    nc = len(YAML.load(build(dataset))["names"])
+    return untrained(model_yaml, task, nc, folder), "random"
+
+
+def latency(args) -> None:
+    """ONNX Runtime latency of the contenders (default: LATENCY_PAIR) per dataset, timed alternately."""
+    import tempfile
+
+    import onnxruntime as ort
 
     results = Path(args.results)
+    specs = args.contenders.split(",") if args.contenders else list(LATENCY_PAIR)
+    names = [contender(c)[0] for c in specs]
     x = real_image()
     out, stamp = {}, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     for d in args.datasets.split(","):
-        weights = {n: RUNS / run_name(d, n, 0, results) / "weights" / "last.pt" for n in LATENCY_PAIR}
-        if not all(w.exists() for w in weights.values()):
-            continue
-        sessions = {}
-        for n, w in weights.items():
-            f = YOLO(str(w)).export(format="onnx", imgsz=[512, 1024], verbose=False)
+        sessions, kinds = {}, {}
+        for n, spec in zip(names, specs):
+            folder = Path(tempfile.mkdtemp(prefix=f"latency_{n}_"))
+            model, kinds[n] = latency_model(spec, d, results, folder)
+            f = model.export(format="onnx", imgsz=[512, 1024], verbose=False)
             o = ort.SessionOptions()
             o.intra_op_num_threads, o.inter_op_num_threads = 2, 1
             sessions[n] = ort.InferenceSession(f, o, providers=["CPUExecutionProvider"])
@@ -322,15 +352,15 @@ def latency(args) -> None:
                 times[n].append((time.perf_counter() - t) * 1e3)
         load1 = os.getloadavg()[0]
         out[d] = {n: {"median_ms": float(np.median(v)), "iqr_ms": [float(np.percentile(v, 25)),
-                                                                    float(np.percentile(v, 75))]}
+                                                                    float(np.percentile(v, 75))], "weights": kinds[n]}
                   for n, v in times.items()}  # fmt: skip
         out[d].update(load_before=load0, load_after=load1, under_load=max(load0, load1) > 1.0)
         (results / "latency").mkdir(parents=True, exist_ok=True)  # after every dataset: a killed run keeps the rest
         (results / "latency" / f"{stamp}.json").write_text(json.dumps(dict(runs=args.runs, threads=2, latency=out),
                                                                       indent=1))  # fmt: skip
-        a, b = out[d]["ours"]["median_ms"], out[d]["yolo26n-sem"]["median_ms"]
-        print(f"{d:>18}: ours {a:.1f} ms, yolo26n-sem {b:.1f} ms (ratio {a / b:.2f}), load {load0:.1f}/{load1:.1f}",
-              flush=True)  # fmt: skip
+        base = out[d][names[-1]]["median_ms"]
+        print(f"{d:>18}: " + ", ".join(f"{n} {out[d][n]['median_ms']:.1f} ms ({out[d][n]['median_ms'] / base:.3f})"
+                                       for n in names) + f", load {load0:.1f}/{load1:.1f}", flush=True)  # fmt: skip
 
 
 # -------------------------------------------------------------------------------------------------------- main
@@ -340,7 +370,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("cmd", nargs="?", default="run", choices=["run", "latency", "table", "_run"])
     p.add_argument("--datasets", default=",".join(DEFAULT))
-    p.add_argument("--contenders", default=",".join(ROUND))
+    p.add_argument("--contenders", default=None, help=f"run: default {','.join(ROUND)}; latency: the baseline last")
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--results", default=str(RESULTS))
     p.add_argument("--runs", type=int, default=30, help="latency: timed runs per model")
@@ -357,6 +387,8 @@ def main() -> None:
     p.add_argument("--json", help=argparse.SUPPRESS)
     args = p.parse_args()
     os.environ.setdefault("YOLO_OFFLINE", "true")
+    if args.cmd == "run" and not args.contenders:
+        args.contenders = ",".join(ROUND)
     if args.cmd == "_run":
         run_one(args)
     elif args.cmd == "run":
