@@ -132,7 +132,7 @@ class NoDetail(SemSegHead):
 
     def __init__(self, nc, ch, c=64, aux=True):
         super().__init__(nc, ch, c, aux)
-        del self.detail, self.context, self.mix
+        del self.detail
 
     def decode(self, x):
         return self.classifier(self.fuse(self.fuse_levels(*x[1:])))
@@ -146,16 +146,16 @@ class P3Only(SemSegHead):
 
 
 class LearnedUp(SemSegHead):
-    """Learned 2x upsampling (depthwise transposed convolution) from stride 8 to stride 4 instead of bilinear."""
+    """Learned 2x upsampling (depthwise transposed convolution) of the context logits instead of bilinear."""
 
     def __init__(self, nc, ch, c=64, aux=True):
         super().__init__(nc, ch, c, aux)
-        self.up = nn.ConvTranspose2d(c, c, 2, 2, groups=c)
+        self.up = nn.ConvTranspose2d(nc, nc, 2, 2, groups=nc)
 
     def decode(self, x):
         p2 = x[0]
-        y = self.up(self.context(self.fuse(self.fuse_levels(*x[1:]))))[..., : p2.shape[2], : p2.shape[3]]
-        return self.classifier(self.mix(y + self.detail(p2)))
+        y = self.up(self.classifier(self.fuse(self.fuse_levels(*x[1:]))))[..., : p2.shape[2], : p2.shape[3]]
+        return y + self.detail(p2)
 
 
 class GlobalContext(SemSegHead):

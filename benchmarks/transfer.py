@@ -59,8 +59,6 @@ BATCH = 8
 CONTENDERS: dict[str, tuple[str, str, dict]] = {
     "ours": ("yolo11n-semseg.yaml", "semseg", {"nbs": None}),
     "ours-yolo26": ("yolo26n-semseg.yaml", "semseg", {"nbs": None}),
-    "ours-postdw": (str(HERE / "models" / "yolo11n-semseg-postdw.yaml"), "semseg", {"nbs": None}),
-    "ours-addlogits": (str(HERE / "models" / "yolo11n-semseg-addlogits.yaml"), "semseg", {"nbs": None}),
     "yolo26n-sem": ("yolo26n-sem.yaml", "semantic", {"nbs": None}),
     "yolo26n-sem-shipped": ("yolo26n-sem.yaml", "semantic", {}),
 }

@@ -191,8 +191,9 @@ def test_two_class_onnx_tail_is_the_argmax_of_the_logits(tmp_path):
     cfg = {k: v for k, v in YOLO("yolo11n-semseg.yaml").model.yaml.items() if k != "yaml_file"}
     YAML.save(tmp_path / "yolo11n-semseg.yaml", {**cfg, "nc": 2})
     model = YOLO(str(tmp_path / "yolo11n-semseg.yaml"))
-    classifier = model.model.model[-1].classifier  # random scores of both signs: both classes in the map
-    torch.nn.init.normal_(classifier.weight, std=1.0), torch.nn.init.zeros_(classifier.bias)
+    head = model.model.model[-1]
+    for classifier in (head.classifier, head.detail[-1]):  # random scores of both signs: both classes in the map
+        torch.nn.init.normal_(classifier.weight, std=1.0), torch.nn.init.zeros_(classifier.bias)
     outputs = {}
     for mode in ("logits", "classmap", "classmap_int32", "classmap_conf"):
         f = Path(model.export(format="onnx", imgsz=[96, 160], export_output=mode, verbose=False))

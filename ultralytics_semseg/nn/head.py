@@ -79,15 +79,15 @@ class SemSegAuxHead(nn.Module):
 
 
 class SemSegHead(nn.Module):
-    """Dense decoder: FPN-style fusion of P3-P5 at stride 8, refined with a stride-4 detail path from P2.
+    """Dense decoder: FPN-style fusion of P3-P5 classified at stride 8, plus detail logits from P2 at stride 4.
 
     P3, P4 and P5 are projected to `c` channels, upsampled to stride 8 and summed (context from P5, semantics from
-    P4/P3), mixed by a depthwise-separable 3x3 block, then upsampled to stride 4 and concatenated with a projection of
-    P2 so that thin structures (poles, signs) keep their detail. A depthwise-separable block and a 1x1 classifier give
-    logits at stride 4. Depthwise 3x3 convolutions keep the stride-4 cost low at Cityscapes resolution, and the
-    stride-4 layers use ReLU rather than SiLU: runtimes fuse ReLU into the convolution, while SiLU is a separate pass
-    over the largest tensors of the decoder (ONNX Runtime at 512x1024: about 3 % of the model's latency, see
-    docs/benchmarks.md).
+    P4/P3), mixed by a depthwise-separable 3x3 block and classified. These context logits are upsampled to stride 4 and
+    a light branch on P2 (1x1 projection, depthwise 3x3, 1x1 classifier) adds its detail logits, so that thin
+    structures (poles, signs) keep their edges (the skip of FCN-8s, at stride 4). The decoder's only work at stride
+    4 is that narrow branch and an `nc`-channel upsampling: concatenating `c`-channel features there instead cost ~5 %
+    of the model's ONNX Runtime latency at 512x1024 for +0.2 mean mIoU on the benchmark (docs/benchmarks.md). The
+    stride-4 layers use ReLU, which runtimes fuse into the convolution (SiLU would be a separate pass).
 
     Outputs:
         - training: `(logits, aux_logits)`, logits at stride 4 and aux logits at stride 16 (None without aux head).
@@ -115,24 +115,20 @@ class SemSegHead(nn.Module):
     nhwc_tail = True  # ONNX class maps via an NHWC Resize (format=onnx only; TensorRT/TF conversions keep NCHW)
     out_stride = 4
 
-    def __init__(self, nc: int, ch: list[int], c: int = 64, aux: bool = True, stride4: str = "mix"):
-        """Build the lateral projections, the fusion and refinement blocks, the classifier and the optional aux head."""
+    def __init__(self, nc: int, ch: list[int], c: int = 64, aux: bool = True):
+        """Build the lateral projections, the fusion block, both classifiers and the optional aux head."""
         super().__init__()
         assert len(ch) == 4, f"SemSegHead needs 4 inputs (P2, P3, P4, P5), got {len(ch)}"
         self.nc = nc
         c_detail = max(c // 2, 16)
         self.lateral = nn.ModuleList(Conv(x, c, 1) for x in ch[1:])
         self.fuse = nn.Sequential(DWConv(c, c, 3), Conv(c, c, 1))
-        c4 = nc if stride4 == "logits" else c
-        # linear, so projecting at stride 8 before the x2 upsampling costs a quarter of projecting after it
-        self.context = nn.Conv2d(c, nc, 1) if stride4 == "logits" else Conv(c, c, 1, act=False)
-        self.detail = nn.Sequential(
+        self.classifier = nn.Conv2d(c, nc, 1)  # context logits at stride 8
+        self.detail = nn.Sequential(  # detail logits at stride 4
             Conv(ch[0], c_detail, 1, act=nn.ReLU()),
             DWConv(c_detail, c_detail, 3, act=nn.ReLU()),
-            nn.Conv2d(c_detail, nc, 1) if stride4 == "logits" else Conv(c_detail, c4, 1, act=False),
+            nn.Conv2d(c_detail, nc, 1),
         )
-        self.mix = {"mix": nn.ReLU(), "mix_dw": DWConv(c, c, 3, act=nn.ReLU()), "logits": nn.Identity()}[stride4]
-        self.classifier = nn.Identity() if stride4 == "logits" else nn.Conv2d(c, nc, 1)
         self.aux = SemSegAuxHead(ch[2], c, nc) if aux else None
 
     def fuse_levels(self, p3: torch.Tensor, p4: torch.Tensor, p5: torch.Tensor) -> torch.Tensor:
@@ -146,11 +142,9 @@ class SemSegHead(nn.Module):
         """Logits at stride 4 from (P2, P3, P4, P5)."""
         p2, p3, p4, p5 = x
         y = self.fuse(self.fuse_levels(p3, p4, p5))
-        if hasattr(
-            self, "refine"
-        ):  # a checkpoint saved before the stride-8 context projection: concatenation at stride 4
+        if hasattr(self, "refine"):  # a checkpoint saved before the detail logits: features concatenated at stride 4
             return self.classifier(self.refine(torch.cat((_resize(y, p2.shape[2:]), self.detail(p2)), 1)))
-        return self.classifier(self.mix(_resize(self.context(y), p2.shape[2:]) + self.detail(p2)))
+        return _resize(self.classifier(y), p2.shape[2:]) + self.detail(p2)
 
     def forward(self, x: list[torch.Tensor]):
         """Logits (with aux logits in training) from (P2, P3, P4, P5), or the export outputs while exporting."""

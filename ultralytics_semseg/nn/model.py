@@ -124,10 +124,7 @@ class SemSegModel(BaseModel):
         width, max_channels = _scale_of(self.yaml)
         c = make_divisible(min(args[1], max_channels) * width, 8) if len(args) > 1 else 64
         aux = bool(args[2]) if len(args) > 2 else True
-        stride4 = args[3] if len(args) > 3 else "mix"
-        head = SemSegHead(
-            self.yaml["nc"], _probe_channels(body, sources, ch), c=max(c, MIN_HEAD_WIDTH), aux=aux, stride4=stride4
-        )
+        head = SemSegHead(self.yaml["nc"], _probe_channels(body, sources, ch), c=max(c, MIN_HEAD_WIDTH), aux=aux)
         head.i, head.f, head.type = len(body), sources, HEAD_NAME
         head.np = sum(p.numel() for p in head.parameters())
         if verbose:
