@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 os.environ.setdefault("YOLO_OFFLINE", "true")
-from ultralytics.nn.modules import Conv  # noqa: E402
+from ultralytics.nn.modules import Conv, DWConv  # noqa: E402
 
 from ultralytics_semseg.constants import IGNORE  # noqa: E402
 from ultralytics_semseg.nn.head import SemSegHead  # noqa: E402
@@ -177,8 +177,41 @@ class NoDetailDW(SemSegHead):
         del self.detail[1]
 
 
+class Concat4(SemSegHead):
+    """The default head until December 2026: the upsampled stride-8 features concatenated with a P2 projection at
+    stride 4, a depthwise-separable refinement there and the classifier at stride 4 (`SemSegHead.decode` still runs
+    this layout for old checkpoints)."""
+
+    def __init__(self, nc, ch, c=64, aux=True):
+        super().__init__(nc, ch, c, aux)
+        c_detail = self.detail[0].conv.out_channels
+        self.detail = Conv(ch[0], c_detail, 1, act=nn.ReLU())
+        self.refine = nn.Sequential(
+            DWConv(c + c_detail, c + c_detail, 3, act=nn.ReLU()), Conv(c + c_detail, c, 1, act=nn.ReLU())
+        )
+        self.classifier = nn.Conv2d(c, nc, 1)
+
+
+class ContextMix(SemSegHead):
+    """Stride-8 features projected linearly (before the x2 upsampling), added to a P2 branch widened to `c`, ReLU and
+    the classifier at stride 4 (screened in round 2 as `ours-ctx8`)."""
+
+    def __init__(self, nc, ch, c=64, aux=True):
+        super().__init__(nc, ch, c, aux)
+        self.context = Conv(c, c, 1, act=False)
+        self.detail[-1] = Conv(self.detail[1].conv.out_channels, c, 1, act=False)
+        self.classifier = nn.Conv2d(c, nc, 1)
+
+    def decode(self, x):
+        p2, p3, p4, p5 = x
+        y = self.context(self.fuse(self.fuse_levels(p3, p4, p5)))
+        return self.classifier(
+            F.relu(F.interpolate(y, size=p2.shape[2:], mode="bilinear", align_corners=False) + self.detail(p2))
+        )
+
+
 HEADS = {"no-detail": NoDetail, "p3-only": P3Only, "learned-up": LearnedUp, "context": GlobalContext,
-         "no-detail-dw": NoDetailDW}  # fmt: skip
+         "no-detail-dw": NoDetailDW, "concat4": Concat4, "context-mix": ContextMix}  # fmt: skip
 
 
 DECODERS = tuple(HEADS)

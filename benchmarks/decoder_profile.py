@@ -3,6 +3,8 @@
 Usage:
     python benchmarks/decoder_profile.py [--models yolo11n-semseg.yaml,yolo26n-semseg.yaml,yolo26n-sem.yaml]
                                          [--nc 19] [--runs 20]
+    python benchmarks/decoder_profile.py --models yolo11n-semseg.yaml:concat4,yolo11n-semseg.yaml,yolo26n-sem.yaml
+        # `yaml:head` swaps in a decoder variant of benchmarks/ablate.py (HEADS)
 
 Each model is exported with its default ONNX export (uint8 class map at the input size, 1x3x512x1024, the yaml's
 own class count, 19 for all three, unless `--nc` sets another) and run with
@@ -45,13 +47,29 @@ def export(model: str, folder: Path, nc: int | None = None) -> tuple[str, int, i
     from ultralytics import YOLO
 
     import ultralytics_semseg  # noqa: F401  (registers the task)
+    from ultralytics_semseg.nn import model as model_module
 
+    model, _, head = model.partition(":")  # yaml:head builds a decoder variant of benchmarks/ablate.py
+    original = model_module.SemSegHead
+    if head:
+        from ablate import HEADS
+
+        model_module.SemSegHead = HEADS[head]
     task = "semantic" if model.endswith("-sem.yaml") else None
-    y = YOLO(model, task=task) if nc is None else untrained(model, task, nc, folder)
+    try:
+        y = YOLO(model, task=task) if nc is None else untrained(model, task, nc, folder)
+    finally:
+        model_module.SemSegHead = original
     f = y.export(format="onnx", imgsz=[512, 1024], verbose=False)
-    dest = folder / f"{Path(model).stem}.onnx"
+    dest = folder / f"{Path(model).stem}{'-' + head if head else ''}.onnx"
     os.replace(f, dest)
     return str(dest), len(y.model.model) - 1, len(y.names)
+
+
+def label(model: str) -> str:
+    """'yolo11n-semseg.yaml:concat4' -> 'yolo11n-semseg concat4'."""
+    model, _, head = model.partition(":")
+    return f"{Path(model).stem} {head}".strip()
 
 
 def part(name: str, shape: list, head: int, hw: tuple[int, int]) -> str:
@@ -84,7 +102,7 @@ def main() -> None:
         f, heads[m], ncs[m] = export(m, folder, args.nc)
         o = ort.SessionOptions()
         o.intra_op_num_threads, o.inter_op_num_threads = 2, 1
-        o.enable_profiling, o.profile_file_prefix = True, str(folder / Path(m).stem)
+        o.enable_profiling, o.profile_file_prefix = True, str(folder / label(m).replace(" ", "_"))
         sessions[m] = ort.InferenceSession(f, o, providers=["CPUExecutionProvider"])
         sessions[m].run(None, {"images": x})
     load0 = os.getloadavg()[0]
@@ -105,7 +123,7 @@ def main() -> None:
         parts[m] = {k: v / (args.runs + 1) for k, v in acc.items()}  # +1: the warm-up run is profiled too
     print(f"ONNX Runtime 2 threads, 1x3x{x.shape[2]}x{x.shape[3]}, nc {sorted(set(ncs.values()))}, "
           f"{args.runs} alternated runs, load {load0:.1f}/{os.getloadavg()[0]:.1f}\n")  # fmt: skip
-    print("| part | " + " | ".join(f"`{Path(m).stem}` ms" for m in models) + " |")
+    print("| part | " + " | ".join(f"`{label(m)}` ms" for m in models) + " |")
     print("| --- " * (1 + len(models)) + "|")
     for k in PARTS:
         print(f"| {k} | " + " | ".join(f"{parts[m].get(k, 0):.1f}" for m in models) + " |")

@@ -239,18 +239,15 @@ def plot(runs: list[dict], lat: dict, path: Path) -> None:
         return
     curves = {n: [100 * v for v in mean_per_seed(c, n, datasets)] for n in contenders}
     contenders = [n for n in contenders if curves[n]]
-    arch = {n: next(r for r in runs if r["contender"] == n)["model"] for n in contenders}
-    lat_of = {}
-    if lat:
-        for key in ("ours", BASELINE):
-            lat_of[arch[key]] = float(np.median([v[key]["median_ms"] for v in lat["latency"].values()]))
+    # a point needs the contender's own latency: variants of other package versions share a yaml name, not a head
+    lat_of = {n: float(np.median([v[n]["median_ms"] for v in lat["latency"].values() if n in v])) for n in contenders
+              if lat and any(n in v for v in lat["latency"].values())}  # fmt: skip
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     for n in contenders:
-        if lat_of and arch[n] not in lat_of:  # a different architecture without a latency measurement: no point
+        if lat_of and n not in lat_of:
             continue
         per_seed = curves[n]
-        x = lat_of.get(arch[n], next(r for r in runs if r["contender"] == n)["gflops_512x1024"])
-        x *= 1 + 0.005 * contenders.index(n)  # same architecture: keep the points apart
+        x = lat_of.get(n, next(r for r in runs if r["contender"] == n)["gflops_512x1024"])
         ax.errorbar(x, np.mean(per_seed), yerr=np.std(per_seed, ddof=1) if len(per_seed) > 1 else 0, fmt="o",
                     capsize=4, label=f"{n} ({len(per_seed)} seed{'s' if len(per_seed) > 1 else ''})")  # fmt: skip
     load = lat and any(v["under_load"] for v in lat["latency"].values())
