@@ -62,6 +62,8 @@ CONTENDERS: dict[str, tuple[str, str, dict]] = {
     "yolo26n-sem": ("yolo26n-sem.yaml", "semantic", {"nbs": None}),
     "yolo26n-sem-shipped": ("yolo26n-sem.yaml", "semantic", {}),
 }
+# contenders trained with an earlier default head: `latency` rebuilds that head from benchmarks/ablate.py
+EARLIER_HEADS = {"ours-concat4": "concat4", "ours-ctx8": "context-mix", "ours-ce": "concat4", "ours-pw1": "concat4"}
 ROUND = ("ours", "yolo26n-sem", "yolo26n-sem-shipped")  # what `run` trains unless --contenders says otherwise
 LATENCY_PAIR = ("ours", "yolo26n-sem")
 
@@ -304,16 +306,27 @@ def latency_model(spec: str, dataset: str, results: Path, folder: Path):
     """(model, what its weights are): the seed-0 ``last.pt`` of contender `spec` on `dataset` where this machine has it,
     else
     the contender's architecture with the dataset's class count and random weights (ONNX Runtime's speed does not
-    depend on the weights' values, so a fresh clone need not retrain the baseline to time it)."""
+    depend on the weights' values, so a fresh clone need not retrain the baseline to time it); contenders of an
+    earlier default head (EARLIER_HEADS) get that head."""
     from ultralytics import YOLO
     from ultralytics.utils import YAML
 
     name, (model_yaml, task, _) = contender(spec)
     weights = RUNS / run_name(dataset, name, 0, results) / "weights" / "last.pt"
-    if weights.exists():
+    if weights.exists() and name not in EARLIER_HEADS:  # their pickled heads need the package code they ran with
         return YOLO(str(weights)), "seed-0 last.pt"
     nc = len(YAML.load(build(dataset))["names"])
-    return untrained(model_yaml, task, nc, folder), "random"
+    if name not in EARLIER_HEADS:
+        return untrained(model_yaml, task, nc, folder), "random"
+    from ablate import HEADS
+
+    from ultralytics_semseg.nn import model as model_module
+
+    original, model_module.SemSegHead = model_module.SemSegHead, HEADS[EARLIER_HEADS[name]]
+    try:
+        return untrained(model_yaml, task, nc, folder), f"random, {EARLIER_HEADS[name]} head"
+    finally:
+        model_module.SemSegHead = original
 
 
 def latency(args) -> None:
