@@ -18,6 +18,7 @@ The variants that lost are implemented here, not in the package: the package kee
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -238,25 +239,33 @@ def apply_variant(variant: str) -> dict:
     return ARGS.get(variant, {})
 
 
+@contextlib.contextmanager
+def decoder(variant: str | None):
+    """Models built inside get the decoder variant `variant` (None or '': the package's head); restored after."""
+    from ultralytics_semseg.nn import model as model_module
+
+    original = model_module.SemSegHead
+    model_module.SemSegHead = HEADS[variant] if variant else original
+    try:
+        yield
+    finally:
+        model_module.SemSegHead = original
+
+
 def onnx_latency(variant: str, runs: int = 20) -> tuple[int, float, float]:
     """(params, variant ms, current head ms) at 512x1024 in ONNX Runtime, 2 threads, timed alternately."""
     import onnxruntime as ort
     from ultralytics import YOLO
 
-    from ultralytics_semseg.nn import model as model_module
-
     files, params = {}, 0
-    original = model_module.SemSegHead
     for key in ("current", variant):
-        if key == variant:
-            apply_variant(variant)
-        m = YOLO(OURS)
+        with decoder(variant if key == variant else None):
+            m = YOLO(OURS)
         m.model.model[-1].aux = None
         params = sum(p.numel() for p in m.model.parameters()) if key == variant else params
         files[key] = m.export(format="onnx", imgsz=[512, 1024], verbose=False)
         Path(files[key]).rename(f"{files[key]}.{key}.onnx")
         files[key] = f"{files[key]}.{key}.onnx"
-    model_module.SemSegHead = original
     o = ort.SessionOptions()
     o.intra_op_num_threads, o.inter_op_num_threads = 2, 1
     sess = {k: ort.InferenceSession(f, o, providers=["CPUExecutionProvider"]) for k, f in files.items()}

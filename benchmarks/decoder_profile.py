@@ -43,23 +43,16 @@ PARTS = ("backbone + neck", "head, stride 8-32", "head, stride 4", "layout reord
 
 def export(model: str, folder: Path, nc: int | None = None) -> tuple[str, int, int]:
     """ONNX file of `model` (a yaml gives random weights, with `nc` classes if given), its head's index and its nc."""
+    from ablate import decoder
     from transfer import untrained
     from ultralytics import YOLO
 
     import ultralytics_semseg  # noqa: F401  (registers the task)
-    from ultralytics_semseg.nn import model as model_module
 
     model, _, head = model.partition(":")  # yaml:head builds a decoder variant of benchmarks/ablate.py
-    original = model_module.SemSegHead
-    if head:
-        from ablate import HEADS
-
-        model_module.SemSegHead = HEADS[head]
     task = "semantic" if model.endswith("-sem.yaml") else None
-    try:
+    with decoder(head):
         y = YOLO(model, task=task) if nc is None else untrained(model, task, nc, folder)
-    finally:
-        model_module.SemSegHead = original
     f = y.export(format="onnx", imgsz=[512, 1024], verbose=False)
     dest = folder / f"{Path(model).stem}{'-' + head if head else ''}.onnx"
     os.replace(f, dest)

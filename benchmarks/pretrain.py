@@ -2,7 +2,7 @@
 
 Usage:
     python benchmarks/pretrain.py [--images 600] [--epochs 30] [--imgsz 192]   # builds the mix, trains, prints the .pt
-    python benchmarks/transfer.py run --frozen --datasets nuclei,roads,brain --results benchmarks/results/pretrain \\
+    python benchmarks/transfer.py run --frozen --datasets nuclei,roads,brain \\
         --contenders "ours-pretrained=ours:pretrained=$PWD/benchmarks/.runs/pretrain-mix/weights/last.pt"
 
 The pretraining set mixes the package's street scenes (8 classes, ids 0-7) and the aerial tiles of
@@ -52,7 +52,7 @@ def build_mix(n: int, root: Path = ROOT / NAME) -> Path:
             write_pair(tmp, split, f"aerial_{i:05d}", img, np.where(mask == 255, 255, mask + len(TOY_NAMES)))
     shutil.rmtree(tmp / "toy")
     write_yaml(tmp, [*TOY_NAMES.values(), *(f"aerial {c}" for c in DATASETS["aerial"]["names"])])
-    tmp.rename(root)
+    tmp.rename(root)  # complete or absent: data.yaml is written before the folder takes its name
     (root / "data.yaml").write_text((root / "data.yaml").read_text().replace(str(tmp), str(root)))
     return root / "data.yaml"
 

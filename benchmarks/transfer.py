@@ -303,11 +303,11 @@ def untrained(model_yaml: str, task: str, nc: int, folder: Path):
 
 
 def latency_model(spec: str, dataset: str, results: Path, folder: Path):
-    """(model, what its weights are): the seed-0 ``last.pt`` of contender `spec` on `dataset` where this machine has it,
-    else
-    the contender's architecture with the dataset's class count and random weights (ONNX Runtime's speed does not
-    depend on the weights' values, so a fresh clone need not retrain the baseline to time it); contenders of an
+    """(model, what its weights are): the seed-0 ``last.pt`` of contender `spec` on `dataset` where this machine has
+    it, else the contender's architecture with the dataset's class count and random weights (ONNX Runtime's speed does
+    not depend on the weights' values, so a fresh clone need not retrain the baseline to time it); contenders of an
     earlier default head (EARLIER_HEADS) get that head."""
+    from ablate import decoder
     from ultralytics import YOLO
     from ultralytics.utils import YAML
 
@@ -316,17 +316,9 @@ def latency_model(spec: str, dataset: str, results: Path, folder: Path):
     if weights.exists() and name not in EARLIER_HEADS:  # their pickled heads need the package code they ran with
         return YOLO(str(weights)), "seed-0 last.pt"
     nc = len(YAML.load(build(dataset))["names"])
-    if name not in EARLIER_HEADS:
-        return untrained(model_yaml, task, nc, folder), "random"
-    from ablate import HEADS
-
-    from ultralytics_semseg.nn import model as model_module
-
-    original, model_module.SemSegHead = model_module.SemSegHead, HEADS[EARLIER_HEADS[name]]
-    try:
-        return untrained(model_yaml, task, nc, folder), f"random, {EARLIER_HEADS[name]} head"
-    finally:
-        model_module.SemSegHead = original
+    head = EARLIER_HEADS.get(name)
+    with decoder(head):
+        return untrained(model_yaml, task, nc, folder), f"random, {head} head" if head else "random"
 
 
 def latency(args) -> None:
