@@ -2,14 +2,21 @@
 
 Usage:
     python benchmarks/pretrain.py [--images 600] [--epochs 30] [--imgsz 192]   # builds the mix, trains, prints the .pt
+    python benchmarks/pretrain.py --package [benchmarks/.runs/pretrain-mix/weights/last.pt]  # -> the wheel's weights
     python benchmarks/transfer.py run --frozen --datasets nuclei,roads,brain \\
         --contenders "ours-pretrained=ours:pretrained=$PWD/benchmarks/.runs/pretrain-mix/weights/last.pt"
+    # or from the packaged weights: --contenders "ours-pretrained=ours:pretrained=yolo11n-semseg.pt"
 
 The pretraining set mixes the package's street scenes (8 classes, ids 0-7) and the aerial tiles of
 `benchmarks/datasets.py` (6 classes, ids 8-13), both from seeds the benchmark's generated sets do not use. The
 real datasets (nuclei, roads, brain) are never seen, so fine-tuning on them measures transfer; the generated
 benchmark sets come from the same generators and are not a fair test of it. `yolo11n-semseg.yaml`, the package's
 default recipe, `nbs` = batch = 8, no validation; the checkpoint lands in ``benchmarks/.runs/pretrain-mix/``.
+
+`--package` turns a checkpoint of this script into the package's ``ultralytics_semseg/weights/yolo11n-semseg.pt``
+(what `YOLO("yolo11n-semseg.pt")` loads, model card in docs/models.md): optimizer stripped (FP16), and nothing of this
+machine left in it (absolute paths, git state); the arguments a loaded model passes on are the task and the training
+image size (192, the default of predict/val/train from it unless `imgsz=` says otherwise), not the pretraining data.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from datasets import DATASETS, ROOT, aerial_tile, write_pair, write_yaml  # noqa
 from transfer import BATCH, RUNS, child_env  # noqa: E402
 
 NAME = "pretrain-mix"
+PACKAGED = HERE.parent / "ultralytics_semseg" / "weights" / "yolo11n-semseg.pt"
 STREETS_SEED = 7  # the benchmark's streets use the generator's default seed 0
 AERIAL_OFFSET = 200_000  # the benchmark's aerial tiles use seeds 0-63 and 10000-10023
 
@@ -57,12 +65,48 @@ def build_mix(n: int, root: Path = ROOT / NAME) -> Path:
     return root / "data.yaml"
 
 
+def package(last: Path, out: Path = PACKAGED) -> Path:
+    """Write `last` as the package's pretrained checkpoint `out` (see the module docstring); returns `out`."""
+    import hashlib
+    import tempfile
+
+    import torch
+    from ultralytics.utils.torch_utils import strip_optimizer
+
+    import ultralytics_semseg  # noqa: F401  (registers the task, allow-lists its classes for loading)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        stripped = Path(tmp) / "stripped.pt"
+        strip_optimizer(last, stripped)  # FP16 model, no optimizer/EMA; train_args reduced to Ultralytics' keys
+        ckpt = torch.load(stripped, map_location="cpu", weights_only=False)
+    repo = f"{HERE.parent}{os.sep}"
+    ckpt.pop("git", None)  # the pretraining machine's checkout
+    # Ultralytics hands train_args on to every use of the loaded model: the task and the image size it was trained at
+    # go on (like any checkpoint's), not the path of a dataset the user does not have; the pretraining run's own
+    # arguments stay readable under pretrain_args
+    args = {k: v.replace(repo, "") if isinstance(v, str) else v for k, v in ckpt["train_args"].items()}
+    ckpt["pretrain_args"] = {**args, "model": "yolo11n-semseg.yaml"}
+    ckpt["train_args"] = {"task": args["task"], "imgsz": args["imgsz"]}
+    model = ckpt["model"]
+    model.args = dict(ckpt["train_args"])
+    model.yaml["yaml_file"] = "yolo11n-semseg.yaml"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(ckpt, out)
+    print(f"{out} ({out.stat().st_size / 1e6:.1f} MB, sha256 {hashlib.sha256(out.read_bytes()).hexdigest()})")
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--images", type=int, default=600, help="street scenes and aerial tiles each")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--imgsz", type=int, default=192)
+    p.add_argument("--package", nargs="?", const=RUNS / NAME / "weights" / "last.pt", type=Path, metavar="CKPT",
+                   help=f"write CKPT as the package's {PACKAGED.name} instead of training")  # fmt: skip
     args = p.parse_args()
+    if args.package:
+        package(args.package)
+        return
     os.environ.update({k: v for k, v in child_env().items() if k in ("YOLO_OFFLINE", "OMP_WAIT_POLICY",
                                                                      "YOLO_CONFIG_DIR")})  # fmt: skip
     (RUNS / ".config").mkdir(parents=True, exist_ok=True)

@@ -89,12 +89,17 @@ def test_wrong_model_name_lists_the_valid_ones(tmp_path, data):
 
 
 def test_semseg_weights_not_on_disk(tmp_path, data):
-    rc, out, err = run_error(tmp_path, *TRAIN, f"data={data}", "model=yolo11n-semseg.pt")
+    rc, out, err = run_error(tmp_path, *TRAIN, f"data={data}", "model=yolo26s-semseg.pt")
     assert_clean(
-        rc, out, err, "'yolo11n-semseg.pt' were not found on disk", "yolo semseg train model=yolo11n-semseg.yaml"
+        rc, out, err, "'yolo26s-semseg.pt' were not found on disk", "yolo semseg train model=yolo26s-semseg.yaml",
+        "shipped with the package: yolo11n-semseg.pt",
+    )  # fmt: skip
+    rc, out, err = run_error(tmp_path, "semseg", "val", "model=yolo26n-semseg.pt", f"data={data}")
+    assert_clean(rc, out, err, "'yolo26n-semseg.pt' were not found on disk")
+    rc, out, err = run_error(
+        tmp_path, *TRAIN, f"data={data}", "model=yolo11n-semseg.yaml", "pretrained=yolo11s-semseg.pt"
     )
-    rc, out, err = run_error(tmp_path, "semseg", "val", "model=yolo11n-semseg.pt", f"data={data}")
-    assert_clean(rc, out, err, "'yolo11n-semseg.pt' were not found on disk")
+    assert_clean(rc, out, err, "'yolo11s-semseg.pt' were not found on disk")
 
 
 def test_no_usable_pairs(tmp_path, data):
@@ -124,7 +129,7 @@ def test_python_api_raises_the_same_message():
     with pytest.raises(FileNotFoundError, match="Valid names: yolo11n-semseg.yaml"):
         YOLO("yolo11q-semseg.yaml")
     with pytest.raises(FileNotFoundError, match="were not found on disk"):
-        YOLO("yolo11n-semseg.pt")
+        YOLO("yolo26n-semseg.pt")
 
 
 def test_other_tasks_keep_ultralytics_behaviour(tmp_path):

@@ -34,7 +34,7 @@ def test_stock_yolo_command_knows_semseg_and_keeps_other_tasks():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
     assert "'semseg'" in out[0] and "'detect'" in out[0] and "'segment'" in out[0]
-    assert out[1] == "synthetic-streets.yaml yolo11n-semseg.yaml metrics/mIoU"
+    assert out[1] == "synthetic-streets.yaml yolo11n-semseg.pt metrics/mIoU"
     assert out[2].startswith("coco8.yaml yolo")
 
 
@@ -59,7 +59,7 @@ def test_python_m_entrypoint_and_script(root):
 
 
 def test_wheel_ships_yamls_pth_and_hook(tmp_path):
-    """The built wheel carries the model/dataset YAMLs, the .pth line and the hook module it imports."""
+    """The built wheel carries the model/dataset YAMLs, the pretrained weights, the .pth line and the hook module."""
     import zipfile
 
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w",
@@ -71,6 +71,7 @@ def test_wheel_ships_yamls_pth_and_hook(tmp_path):
               "datasets/synthetic-streets.yaml", "datasets/cityscapes.yaml", "datasets/ade20k.yaml"):  # fmt: skip
         assert cfg + f in names, f
     assert "ultralytics_semseg.pth" in names and "_ultralytics_semseg_hook.py" in names
+    assert "ultralytics_semseg/weights/yolo11n-semseg.pt" in names  # the pretrained weights (.gitignore exception)
     assert "import _ultralytics_semseg_hook" in wheel.read("ultralytics_semseg.pth").decode()
 
 

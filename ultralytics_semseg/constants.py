@@ -5,7 +5,7 @@ hook) can use them without making `import ultralytics_semseg` slower.
 """
 
 TASK = "semseg"  # the task name on the command line, in checkpoints and in Ultralytics' task tables
-DEFAULT_MODEL = "yolo11n-semseg.yaml"  # `yolo semseg train` without model=
+DEFAULT_MODEL = "yolo11n-semseg.pt"  # `yolo semseg train` without model=: the packaged pretrained weights
 DEFAULT_DATA = "synthetic-streets.yaml"  # without data=: the packaged dataset, generated offline on first use
 METRIC = "metrics/mIoU"  # the key Ultralytics reports as the task's main metric
 

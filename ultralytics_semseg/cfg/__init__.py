@@ -6,7 +6,9 @@ its names here and hands Ultralytics full paths.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from pathlib import Path
 
 from ultralytics_semseg.constants import TASK
@@ -15,6 +17,7 @@ CFG_DIR = Path(__file__).parent
 MODELS_DIR = CFG_DIR / "models"
 DATASETS_DIR = CFG_DIR / "datasets"
 DEFAULT_CFG_PATH = CFG_DIR / "default.yaml"
+WEIGHTS_DIR = CFG_DIR.parent / "weights"  # pretrained checkpoints shipped in the wheel (model card: docs/models.md)
 HEAD_NAME = "SemSegHead"  # avoids every head-name substring that Ultralytics uses to guess other tasks
 
 
@@ -122,12 +125,66 @@ def is_semseg_yaml(path: str | Path) -> bool:
     return bool(head) and head[-1][2] == HEAD_NAME
 
 
-def resolve_model(model, task: str | None = None) -> tuple[object, str | None]:
-    """Resolve bare semseg model names and infer `task='semseg'` for what `YOLO(model)` receives.
+def packaged_weights() -> list[str]:
+    """Names of the pretrained checkpoints shipped in the wheel, e.g. ['yolo11n-semseg.pt']."""
+    return sorted(f.name for f in WEIGHTS_DIR.glob("*.pt"))
+
+
+def resolve_weights(name: str | Path) -> str | Path:
+    """Return the packaged checkpoint for a bare semseg weights name that is not on disk, else `name` unchanged.
+
+    The packaged file is only ever read; `resolve_model` hands `YOLO()` a copy in the working directory instead.
+
+    Examples:
+        >>> resolve_weights("yolo11n-semseg.pt")  # doctest: +ELLIPSIS
+        '.../ultralytics_semseg/weights/yolo11n-semseg.pt'
 
     Raises:
-        FileNotFoundError: For semseg weights such as 'yolo11n-semseg.pt' that are not on disk. None are published to
-            download, so the error says how to train them instead of attempting a download.
+        FileNotFoundError: For semseg weights such as 'yolo26n-semseg.pt' that are neither on disk nor packaged: none
+            can be downloaded, so the error lists the packaged ones and says how to train others.
+    """
+    p = Path(str(name))
+    if p.suffix != ".pt" or "-semseg" not in p.stem or p.exists() or "://" in str(name):
+        return name
+    if _is_bare_name(p) and (WEIGHTS_DIR / p.name).is_file():
+        return str(WEIGHTS_DIR / p.name)
+    raise FileNotFoundError(
+        f"Semseg weights '{name}' were not found on disk, and no semseg weights are downloaded. Pretrained weights "
+        f"shipped with the package: {', '.join(packaged_weights()) or 'none'}. To train others first, e.g. 'yolo "
+        f"semseg train model={p.stem}.yaml data=your-data.yaml' (optionally with 'pretrained=yolo11n.pt' for a "
+        f"detection backbone), then pass the path to runs/semseg/train/weights/best.pt."
+    )
+
+
+def copy_packaged_weights(name: str | Path) -> str | Path:
+    """`resolve_weights`, but a packaged checkpoint is first copied to the working directory and that copy returned.
+
+    Ultralytics places a downloaded `yolo11n.pt` there too: exports and other files written next to the weights then
+    land in the working directory, not in the installed package. A read-only working directory gets the packaged path.
+    """
+    from ultralytics.utils import LOGGER
+
+    packaged = resolve_weights(name)
+    if packaged == name:
+        return name
+    target = Path(Path(str(name)).name)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        shutil.copyfile(packaged, tmp)
+        os.replace(tmp, target)  # whole or absent, also with several processes starting at once
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        LOGGER.warning(f"Could not copy the packaged '{target.name}' to {Path.cwd()} ({e}); using it in place.")
+        return packaged
+    LOGGER.info(f"Copied the packaged pretrained weights to {target.absolute()} (what they are: docs/models.md).")
+    return str(target)
+
+
+def resolve_model(model, task: str | None = None) -> tuple[object, str | None]:
+    """Resolve bare semseg model and weights names and infer `task='semseg'` for what `YOLO(model)` receives.
+
+    Raises:
+        FileNotFoundError: For semseg weights that are neither on disk nor packaged (see `resolve_weights`).
     """
     if not isinstance(model, (str, Path)):
         return model, task
@@ -136,14 +193,8 @@ def resolve_model(model, task: str | None = None) -> tuple[object, str | None]:
         model = resolve_model_yaml(model)
         if task is None and is_semseg_yaml(model):
             task = TASK
-    elif p.suffix == ".pt" and "-semseg" in p.stem and not p.exists() and "://" not in str(model):
-        yaml_name = p.stem + ".yaml"
-        raise FileNotFoundError(
-            f"Semseg weights '{model}' were not found on disk, and no pretrained semseg weights can be downloaded. "
-            f"Train them first, e.g. 'yolo semseg train model={yaml_name} data=your-data.yaml' (optionally with "
-            f"'pretrained=yolo11n.pt' for a detection backbone), then pass the path to "
-            f"runs/semseg/train/weights/best.pt."
-        )
+    elif p.suffix == ".pt":
+        model = copy_packaged_weights(model)
     return model, task
 
 

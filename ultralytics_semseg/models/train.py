@@ -6,6 +6,7 @@ import math
 import os
 import random
 from copy import copy
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -14,7 +15,7 @@ from ultralytics.engine.trainer import BaseTrainer
 from ultralytics.utils import DEFAULT_CFG, LOGGER, RANK
 from ultralytics.utils.torch_utils import torch_distributed_zero_first, unwrap_model
 
-from ultralytics_semseg.cfg import load_defaults
+from ultralytics_semseg.cfg import load_defaults, resolve_weights
 from ultralytics_semseg.compat import loader_batch_sampler, trainer_sets_class_weights
 from ultralytics_semseg.constants import STRIDE, TASK
 from ultralytics_semseg.data.build import build_semseg_dataset, check_semseg_dataset
@@ -68,6 +69,8 @@ class SemSegTrainer(BaseTrainer):
         overrides = dict(overrides or {})
         if not overrides.get("resume"):  # a resumed run takes its arguments, task defaults included, from last.pt
             overrides = {**load_defaults(), **overrides}
+        if isinstance(overrides.get("pretrained"), (str, Path)):  # pretrained=yolo11n-semseg.pt: the packaged file
+            overrides["pretrained"] = resolve_weights(overrides["pretrained"])
         overrides["task"] = TASK
         self.train_sampler = None
         # Gradient accumulation bookkeeping for exact resumes: batch counter, batch of the last optimizer step (what
