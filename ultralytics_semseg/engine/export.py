@@ -73,8 +73,8 @@ def on_export_start(exporter) -> None:
             "512x1024 (benchmarks/int8_speed.py, docs/deploy.md); for INT8 on CPU use format=openvino int8=True"
         )
     head.export, head.export_output = True, mode  # whatever the format traces or exports with
-    # ONNX Runtime's CPU kernels are fastest on NHWC; formats converted from ONNX (TensorRT, TF) get the plain graph
-    head.nhwc_tail = fmt == "onnx"
+    # the class-map tail shaped for ONNX Runtime's CPU optimizer; formats converted from ONNX get the plain one
+    head.ort_tail = fmt == "onnx"
     exporter.output_shape = _output_shapes(exporter)  # the exporter's dry run saw the PyTorch logits
     exporter.metadata.update(
         {

@@ -44,23 +44,26 @@ def upsample_logits(logits: torch.Tensor, size=None, scale_factor=None) -> torch
     return F.interpolate(x, size=size, scale_factor=scale_factor, mode="bilinear", align_corners=False)
 
 
-class _UpsampleNHWC(torch.autograd.Function):
-    """Bilinear x`scale` upsampling that returns (B, H, W, C); in ONNX a Transpose followed by an NHWC Resize.
+class _UpsampleForArgMax(torch.autograd.Function):
+    """Bilinear x`scale` upsampling of (B, C, h, w) logits; in ONNX a Resize that ONNX Runtime keeps in plain NCHW.
 
-    ONNX Runtime's CPU Resize has a fast path for NHWC tensors, and an ArgMax over the last, contiguous axis is
-    cheaper than over channels, so the class-map tail of the graph runs faster (timings in docs/benchmarks.md).
+    ONNX Runtime's CPU optimizer moves a `half_pixel` Resize after a convolution into its blocked NCHWc layout (then
+    the upsampled logits need a full-resolution, single-threaded reorder before the ArgMax) or into NHWC (then the
+    ArgMax runs over the last axis, about twice as slow as over channels). `pytorch_half_pixel` is the same mapping
+    for every output longer than one pixel, and the optimizer leaves it alone: a plain NCHW Resize and an ArgMax over
+    channels (timings in docs/benchmarks.md).
     """
 
     @staticmethod
     def forward(ctx, logits: torch.Tensor, scale: int) -> torch.Tensor:
-        return upsample_logits(logits, scale_factor=scale).permute(0, 2, 3, 1)
+        return upsample_logits(logits, scale_factor=scale)
 
     @staticmethod
     def symbolic(g, logits, scale: int):
-        nhwc = g.op("Transpose", logits, perm_i=[0, 2, 3, 1])
         roi = g.op("Constant", value_t=torch.tensor([], dtype=torch.float32))
-        scales = g.op("Constant", value_t=torch.tensor([1.0, scale, scale, 1.0], dtype=torch.float32))
-        return g.op("Resize", nhwc, roi, scales, mode_s="linear", coordinate_transformation_mode_s="half_pixel")
+        scales = g.op("Constant", value_t=torch.tensor([1.0, 1.0, scale, scale], dtype=torch.float32))
+        mode = {"mode_s": "linear", "coordinate_transformation_mode_s": "pytorch_half_pixel"}
+        return g.op("Resize", logits, roi, scales, **mode)
 
 
 class SemSegAuxHead(nn.Module):
@@ -112,7 +115,7 @@ class SemSegHead(nn.Module):
 
     export = False  # emit the export outputs (set while tracing anyway)
     export_output = "classmap"  # one of EXPORT_OUTPUTS
-    nhwc_tail = True  # ONNX class maps via an NHWC Resize (format=onnx only; TensorRT/TF conversions keep NCHW)
+    ort_tail = True  # ONNX Runtime's fast class-map tail (format=onnx only; TensorRT/TF conversions get the plain one)
     out_stride = 4
 
     def __init__(self, nc: int, ch: list[int], c: int = 64, aux: bool = True):
@@ -169,17 +172,17 @@ class SemSegHead(nn.Module):
             return logits
         if mode == "logits":
             return F.interpolate(logits, scale_factor=self.out_stride, mode="bilinear", align_corners=False)
-        onnx_runtime_tail = self.nhwc_tail and torch.onnx.is_in_onnx_export()
+        onnx_runtime_tail = self.ort_tail and torch.onnx.is_in_onnx_export()
         if onnx_runtime_tail and logits.shape[1] == 2:
             return self.binary_outputs(logits, mode)
-        if onnx_runtime_tail:  # classes last: NHWC Resize + last-axis ArgMax
-            logits, dim = _UpsampleNHWC.apply(logits, self.out_stride), -1
+        if onnx_runtime_tail:
+            logits = _UpsampleForArgMax.apply(logits, self.out_stride)
         else:
-            logits, dim = upsample_logits(logits, scale_factor=self.out_stride), 1
+            logits = upsample_logits(logits, scale_factor=self.out_stride)
         if mode == "classmap_conf":
-            conf, _ = logits.softmax(dim).max(dim)
-            return class_map(logits, dim=dim), conf
-        return class_map(logits, int32=mode == "classmap_int32", dim=dim)
+            conf, _ = logits.softmax(1).max(1)
+            return class_map(logits), conf
+        return class_map(logits, int32=mode == "classmap_int32")
 
     def binary_outputs(self, logits: torch.Tensor, mode: str):
         """Class map (and confidence) of a two-class model from the upsampled logit margin, without an ArgMax.
