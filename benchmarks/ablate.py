@@ -36,7 +36,7 @@ os.environ.setdefault("YOLO_OFFLINE", "true")
 from ultralytics.nn.modules import Conv, DWConv  # noqa: E402
 
 from ultralytics_semseg.constants import IGNORE  # noqa: E402
-from ultralytics_semseg.nn.head import SemSegHead  # noqa: E402
+from ultralytics_semseg.nn.head import SemSegHead, class_map, upsample_logits  # noqa: E402
 from ultralytics_semseg.nn.loss import SemSegLoss, cross_entropy  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -211,11 +211,39 @@ class ContextMix(SemSegHead):
         )
 
 
+class _UpsampleNHWC(torch.autograd.Function):
+    """Bilinear x`scale` upsampling returning (B, H, W, C); in ONNX a Transpose and a Resize in NHWC."""
+
+    @staticmethod
+    def forward(ctx, logits, scale: int):
+        return upsample_logits(logits, scale_factor=scale).permute(0, 2, 3, 1)
+
+    @staticmethod
+    def symbolic(g, logits, scale: int):
+        nhwc = g.op("Transpose", logits, perm_i=[0, 2, 3, 1])
+        roi = g.op("Constant", value_t=torch.tensor([], dtype=torch.float32))
+        scales = g.op("Constant", value_t=torch.tensor([1.0, scale, scale, 1.0], dtype=torch.float32))
+        return g.op("Resize", nhwc, roi, scales, mode_s="linear", coordinate_transformation_mode_s="half_pixel")
+
+
+class NHWCTail(SemSegHead):
+    """Today's head with the ONNX class-map tail of 3+ classes used until December 2026: the logits transposed to
+    NHWC, upsampled there and an ArgMax over the last axis (format=onnx `classmap`/`classmap_int32`; the layers and
+    every other output are the package's)."""
+
+    def export_outputs(self, logits):
+        mode = self.export_output
+        onnx_runtime_tail = self.ort_tail and torch.onnx.is_in_onnx_export() and logits.shape[1] > 2
+        if not onnx_runtime_tail or mode not in ("classmap", "classmap_int32"):
+            return super().export_outputs(logits)
+        return class_map(_UpsampleNHWC.apply(logits, self.out_stride), int32=mode == "classmap_int32", dim=-1)
+
+
 HEADS = {"no-detail": NoDetail, "p3-only": P3Only, "learned-up": LearnedUp, "context": GlobalContext,
-         "no-detail-dw": NoDetailDW, "concat4": Concat4, "context-mix": ContextMix}  # fmt: skip
+         "no-detail-dw": NoDetailDW, "concat4": Concat4, "context-mix": ContextMix, "nhwc-tail": NHWCTail}  # fmt: skip
 
 
-DECODERS = tuple(HEADS)
+DECODERS = tuple(k for k in HEADS if k != "nhwc-tail")  # the tail variant trains exactly like the package's head
 # Variants that are plain training arguments (class weights are the package's `cls_pw`)
 ARGS = {"class-weights": {"cls_pw": 1.0}, "lr0=0.004": {"lr0": 0.004}}
 VARIANTS = ("baseline", *DECODERS, *LOSSES, *ARGS)
