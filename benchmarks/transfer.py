@@ -62,7 +62,7 @@ CONTENDERS: dict[str, tuple[str, str, dict]] = {
     "yolo26n-sem": ("yolo26n-sem.yaml", "semantic", {"nbs": None}),
     "yolo26n-sem-shipped": ("yolo26n-sem.yaml", "semantic", {}),
 }
-# contenders trained with an earlier default head: `latency` rebuilds that head from benchmarks/ablate.py
+# contenders of an earlier default head (or export tail): `latency` rebuilds it from benchmarks/ablate.py
 EARLIER_HEADS = {"ours-concat4": "concat4", "ours-ctx8": "context-mix", "ours-ce": "concat4", "ours-pw1": "concat4",
                  "ours-nhwc-tail": "nhwc-tail"}  # fmt: skip
 ROUND = ("ours", "yolo26n-sem", "yolo26n-sem-shipped")  # what `run` trains unless --contenders says otherwise

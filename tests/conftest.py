@@ -34,6 +34,13 @@ def run_cli(*args: str, cwd: Path | str = _ROOT, check: bool = True, cmd: str = 
     return p
 
 
+def transferred(log: str) -> tuple[int, int]:
+    """(tensors transferred, tensors of the model) from the "Transferred n/total items" line Ultralytics logs."""
+    line = next(x for x in log.splitlines() if "Transferred" in x)
+    n, total = (int(v) for v in line.split("Transferred ")[1].split()[0].split("/"))
+    return n, total
+
+
 @pytest.fixture(scope="session")
 def root() -> Path:
     return _ROOT

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from conftest import transferred
 
 from ultralytics_semseg.nn.model import SemSegModel
 
@@ -76,8 +77,7 @@ def test_backbone_transfer_from_detection_checkpoint(tmp_path, caplog):
     det.save(tmp_path / "det.pt")
     with caplog.at_level(logging.INFO, logger="ultralytics"):
         seg = YOLO("yolo11n-semseg.yaml").load(str(tmp_path / "det.pt"))
-    line = next(x for x in caplog.text.splitlines() if "Transferred" in x)
-    n, total = (int(v) for v in line.split("Transferred ")[1].split()[0].split("/"))
+    n, total = transferred(caplog.text)
     assert n >= 200 and n < total  # backbone + neck rows 0-16, not the detection head
     sd, dsd = seg.model.state_dict(), det.model.state_dict()
     assert torch.allclose(sd["model.0.conv.weight"], dsd["model.0.conv.weight"], atol=1e-3)  # saved as fp16

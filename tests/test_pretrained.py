@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import run_cli
+from conftest import run_cli, transferred
 from PIL import Image
 
 from ultralytics_semseg.cfg import WEIGHTS_DIR, packaged_weights
@@ -92,8 +92,7 @@ def test_fine_tune_from_the_name(toy_data, tmp_path, monkeypatch, caplog, packag
     with caplog.at_level(logging.INFO, logger="ultralytics"):
         model.train(data="synthetic-streets.yaml", epochs=1, imgsz=64, batch=16, fraction=0.25, plots=False,
                     project=str(tmp_path / "runs"), name="ft", exist_ok=True)  # fmt: skip
-    line = next(x for x in caplog.text.splitlines() if "Transferred" in x)
-    n, total = (int(v) for v in line.split("Transferred ")[1].split()[0].split("/"))
+    n, total = transferred(caplog.text)
     assert total - 8 <= n < total  # the classifier, detail and auxiliary output layers have nc rows
     assert model.names == dict(enumerate(STREET_NAMES)) and model.overrides["model"].endswith("best.pt")
     assert sha256(PACKAGED) == packaged_sha
@@ -104,7 +103,6 @@ def test_cli_pretrained_by_name(tmp_path, packaged_sha):
     p = run_cli("semseg", "train", "model=yolo11n-semseg.yaml", "pretrained=yolo11n-semseg.pt",
                 "data=synthetic-streets.yaml", "epochs=1", "imgsz=64", "batch=16", "fraction=0.25", "plots=False",
                 f"project={tmp_path / 'runs'}", "name=pt", "exist_ok=True", cwd=tmp_path)  # fmt: skip
-    line = next(x for x in (p.stdout + p.stderr).splitlines() if "Transferred" in x)
-    n, total = (int(v) for v in line.split("Transferred ")[1].split()[0].split("/"))
+    n, total = transferred(p.stdout + p.stderr)
     assert total - 8 <= n < total
     assert not (tmp_path / "yolo11n-semseg.pt").exists() and sha256(PACKAGED) == packaged_sha
