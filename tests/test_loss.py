@@ -44,3 +44,27 @@ def test_class_weights_reach_main_and_aux_terms():
     assert torch.allclose(witems["aux_loss"], expected, atol=1e-6)
     assert torch.allclose(weighted, 1.5 * expected * 2, atol=1e-5)  # (seg + 0.5 aux) * batch size
     assert not torch.allclose(plain, weighted)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_logits_are_upcast_before_upsampling(dtype):
+    """AMP gives FP16/BF16 logits: the loss must be the float32 loss of those values, not of rounded upsampled ones."""
+    logits, target = _batch(2)
+    low = logits[:, :, ::4, ::4].to(dtype).requires_grad_()
+    w = torch.tensor([0.2, 1.0, 3.0, 0.5, 1.3])
+    loss = cross_entropy(low, target, weight=w)
+    assert loss.dtype == torch.float32
+    assert torch.equal(loss, cross_entropy(low.detach().float(), target, weight=w))
+    loss.backward()
+    assert low.grad.dtype == dtype and torch.isfinite(low.grad).all()
+
+
+def test_loss_is_float32_under_autocast_with_float_weights():
+    """The trainer runs the loss inside `torch.autocast`; class weights stay float32 whatever the logits' dtype."""
+    logits, target = _batch(3)
+    crit = SemSegLoss(class_weights=[0.2, 1.0, 3.0, 0.5, 1.3])
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        half = logits.bfloat16()
+        loss, items = crit((half[:, :, ::2, ::2], half[:, :, ::4, ::4]), {"semseg_mask": target.to(torch.uint8)})
+    assert loss.dtype == items["seg_loss"].dtype == items["aux_loss"].dtype == torch.float32
+    assert crit.class_weights.dtype == torch.float32

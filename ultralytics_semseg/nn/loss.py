@@ -18,11 +18,14 @@ def cross_entropy(
     """Mean pixel cross-entropy over non-ignored pixels; logits are upsampled to the target size first.
 
     With class `weight`s the mean is weighted (divided by the summed weights of the valid pixels, like PyTorch's
-    weighted mean). An all-ignore batch gives 0 instead of NaN.
+    weighted mean). An all-ignore batch gives 0 instead of NaN. Everything is computed in float32, also for FP16/BF16
+    logits under AMP autocast: they are cast before the upsampling, so the full-resolution logits are never rounded.
     """
+    logits = logits.float()
     if logits.shape[2:] != target.shape[1:]:
         logits = F.interpolate(logits, size=target.shape[1:], mode="bilinear", align_corners=False)
-    loss = F.cross_entropy(logits.float(), target, weight=weight, ignore_index=ignore_index, reduction="none")
+    weight = None if weight is None else weight.float()
+    loss = F.cross_entropy(logits, target, weight=weight, ignore_index=ignore_index, reduction="none")
     pixels = target != ignore_index
     w = pixels.float() if weight is None else weight[target.clamp(max=len(weight) - 1)] * pixels
     return (loss * pixels).sum() / w.sum().clamp(min=1e-6)
@@ -64,7 +67,9 @@ class SemSegLoss(nn.Module):
         """Loss of `(logits, aux_logits)` (or logits alone) against `batch['semseg_mask']`."""
         logits, aux = preds if isinstance(preds, (tuple, list)) else (preds, None)
         target = batch["semseg_mask"].to(logits.device).long()
-        w = None if self.class_weights is None else self.class_weights.to(logits.device)
+        w = self.class_weights
+        if w is not None and w.device != logits.device:  # moved once, not copied to the device every batch
+            w = self.class_weights = w.to(logits.device)
         seg = cross_entropy(logits, target, self.ignore_index, w)
         aux_loss = cross_entropy(aux, target, self.ignore_index, w) if aux is not None else torch.zeros_like(seg)
         total = seg + self.aux_weight * aux_loss
