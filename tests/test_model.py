@@ -100,3 +100,23 @@ def test_scaled_names_load_from_any_directory(tmp_path):
     cfg = load_model_yaml(d / "yolo11s-semseg.yaml")
     assert cfg["scale"] == "s" and cfg["yaml_file"] == str(d / "yolo11s-semseg.yaml")
     assert load_model_yaml(MODELS_DIR / "yolo26m-semseg.yaml")["scale"] == "m"
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
+def test_tta_log_probabilities_stay_finite(dtype):
+    """A confident model (FP16 softmax underflows at a logit gap of ~17) must not give -inf log-probabilities: bilinear
+    upsampling turns -inf into NaN at the borders, and argmax picks NaN. The output keeps the logits' dtype."""
+    from ultralytics_semseg.utils.ops import postprocess
+
+    m = SemSegModel("yolo11n-semseg.yaml", nc=3, verbose=False).eval()
+
+    def confident(x):
+        logits = torch.zeros(x.shape[0], 3, x.shape[2] // 4, x.shape[3] // 4)
+        logits[:, 1] = 200.0  # class 1 everywhere, classes 0 and 2 at a probability of 0 in any float type
+        return logits.to(dtype)
+
+    m._predict_once = confident
+    out = m.predict(torch.rand(1, 3, 64, 64).to(dtype), augment=True)
+    assert out.dtype == dtype and torch.isfinite(out).all()
+    classes = postprocess(out, (64, 64), [(50, 70)])[0]
+    assert (classes == 1).all()

@@ -154,17 +154,25 @@ class SemSegModel(BaseModel):
         return tuple(o[..., :hs, :ws] for o in out) if isinstance(out, tuple) else out[..., :hs, :ws]
 
     def _predict_augment(self, x: torch.Tensor) -> torch.Tensor:
-        """Average softmax probabilities over horizontal flips and `tta_scales`; return log-probabilities."""
+        """Average softmax probabilities over horizontal flips and `tta_scales`; return log-probabilities.
+
+        Probabilities are averaged in float32 and floored at the smallest normal float32 before the log, then cast to
+        the logits' dtype: a probability that underflows to 0 (an FP16 model does so at a logit gap of about 17) would
+        give -inf, which bilinear upsampling turns into NaN, and argmax picks NaN.
+        """
         gs, size = int(self.stride.max()), [d // self.model[-1].out_stride for d in x.shape[2:]]
-        probs = 0
+        probs, dtype = 0, x.dtype
         for s in self.tta_scales:
             xs = x if s == 1 else F.interpolate(x, size=[max(gs, round(d * s / gs) * gs) for d in x.shape[2:]],
                                                 mode="bilinear", align_corners=False)  # fmt: skip
             for flip in (False, True):
                 y = self._predict_once(xs.flip(-1) if flip else xs)
-                y = F.interpolate(y.flip(-1) if flip else y, size=size, mode="bilinear", align_corners=False)
+                dtype = y.dtype
+                y = (y.flip(-1) if flip else y).float()
+                y = F.interpolate(y, size=size, mode="bilinear", align_corners=False)
                 probs = probs + y.softmax(1)
-        return (probs / (2 * len(self.tta_scales))).log()
+        probs = probs / (2 * len(self.tta_scales))
+        return probs.clamp_min(torch.finfo(torch.float32).tiny).log().to(dtype)
 
     def _predict_slide(self, x: torch.Tensor, augment: bool = False) -> torch.Tensor:
         """Run overlapping windows of `slide_window` over the input and average the logits where they overlap."""
