@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
-from ultralytics_semseg.utils.metrics import SemSegMetrics
+from ultralytics_semseg.utils.metrics import SemSegMetrics, confusion_counts
 
 
 def _reference(preds, gts, nc):
@@ -75,3 +76,24 @@ def test_metric_definitions_on_a_known_matrix():
     np.testing.assert_allclose(s.per_class["MCR"], (fp + fn) / 100)
     assert s.aAcc == 0.8 and s.mAcc == s.recall
     assert abs(s.fwIoU - (0.6 * 50 / 65 + 0.4 * 30 / 50)) < 1e-12
+
+
+@pytest.mark.parametrize("nc", [5, 300])
+def test_gpu_counting_path_matches_bincount(nc):
+    """The sync-free counting used off the CPU gives the same matrix as the CPU `bincount` (ignore, ids >= nc)."""
+    g = torch.Generator().manual_seed(nc)
+    target = torch.randint(0, nc + 3, (37, 41), generator=g)
+    target[torch.rand(37, 41, generator=g) < 0.2] = 255
+    target[target == 255] = 255 if nc < 255 else nc + 1  # ignore, or an id past the classes
+    pred = torch.randint(0, nc, (37, 41), generator=g)
+    cpu = confusion_counts(pred, target, nc, sync_free=False)
+    assert torch.equal(confusion_counts(pred, target, nc, sync_free=True), cpu)
+    assert int(cpu.sum()) == int((target < nc).sum())  # 255 is ignore below 256 classes, a class above
+
+
+def test_update_off_the_cpu_needs_no_data_dependent_shapes():
+    """Off the CPU, `update` must not use ops whose output size depends on the data (`bincount`, boolean indexing),
+    which read a value back to the host once per image; on the meta device such ops cannot run at all."""
+    m = SemSegMetrics({i: str(i) for i in range(4)})
+    m.update(torch.zeros(8, 8, dtype=torch.uint8, device="meta"), torch.zeros(8, 8, dtype=torch.uint8))
+    assert m.matrix.device.type == "meta" and m.matrix.shape == (4, 4)

@@ -32,6 +32,28 @@ def _ratio(num: np.ndarray, den: np.ndarray, counted: np.ndarray) -> np.ndarray:
     return np.where(counted, out, np.nan)
 
 
+def confusion_counts(pred: torch.Tensor, target: torch.Tensor, nc: int, sync_free: bool | None = None) -> torch.Tensor:
+    """(nc, nc) int64 pixel counts of one class map against its ground truth (rows = ground truth), on `pred`'s device.
+
+    Ground-truth ids outside 0..nc-1 (255 = ignore) are skipped. On the CPU, for nc <= 255, no masking is needed: those
+    rows land in bins past nc*nc that are cut off, so one int32 `bincount` does (faster than masking). On a GPU
+    (`sync_free`, the default off the CPU), `bincount` and boolean indexing read their output size back to the host,
+    a sync per image; there invalid pixels go to one extra bin of a fixed-size `index_add_` instead.
+    """
+    target = target.to(pred.device).flatten().to(torch.int32)
+    pred = pred.flatten().to(torch.int32).clamp(0, nc - 1)
+    if sync_free if sync_free is not None else pred.device.type != "cpu":
+        idx = torch.where((target >= 0) & (target < nc), target * nc + pred, nc * nc)
+        ones = torch.ones(1, dtype=torch.int64, device=idx.device).expand(idx.numel())
+        counts = torch.zeros(nc * nc + 1, dtype=torch.int64, device=idx.device).index_add_(0, idx, ones)[:-1]
+    elif nc <= IGNORE:
+        counts = torch.bincount(target * nc + pred, minlength=(IGNORE + 1) * nc)[: nc * nc]
+    else:
+        valid = (target >= 0) & (target < nc)
+        counts = torch.bincount((target[valid] * nc + pred[valid]).long(), minlength=nc * nc)
+    return counts.view(nc, nc)
+
+
 class SemSegScores:
     """Per-class arrays and means computed from a confusion matrix (rows = ground truth, columns = prediction).
 
@@ -134,20 +156,8 @@ class SemSegMetrics(SimpleClass, DataExportMixin):
         self._scores = None  # SemSegScores of the current matrix, None after an update
 
     def update(self, pred: torch.Tensor, target: torch.Tensor) -> None:
-        """Add one class map and its ground truth (same shape, any integer dtype).
-
-        Ground-truth ids outside 0..nc-1 (255 = ignore) are skipped. For nc <= 255 no masking is needed: those rows
-        land in bins past nc*nc that are cut off, so one int32 `bincount` per image does (faster on CPU than masking).
-        """
-        nc = self.nc
-        target = target.to(pred.device).flatten().to(torch.int32)
-        pred = pred.flatten().to(torch.int32).clamp(0, nc - 1)
-        if nc <= IGNORE:
-            counts = torch.bincount(target * nc + pred, minlength=(IGNORE + 1) * nc)[: nc * nc]
-        else:
-            valid = (target >= 0) & (target < nc)
-            counts = torch.bincount((target[valid] * nc + pred[valid]).long(), minlength=nc * nc)
-        counts = counts.view(nc, nc)
+        """Add one class map and its ground truth (same shape, any integer dtype); see `confusion_counts`."""
+        counts = confusion_counts(pred, target, self.nc)
         if self.matrix.device != counts.device:
             self.matrix = self.matrix.to(counts.device)
             self.images_per_class = self.images_per_class.to(counts.device)
