@@ -97,3 +97,22 @@ def test_update_off_the_cpu_needs_no_data_dependent_shapes():
     m = SemSegMetrics({i: str(i) for i in range(4)})
     m.update(torch.zeros(8, 8, dtype=torch.uint8, device="meta"), torch.zeros(8, 8, dtype=torch.uint8))
     assert m.matrix.device.type == "meta" and m.matrix.shape == (4, 4)
+
+
+def test_validator_moves_original_masks_with_the_batch():
+    """The original-size masks travel to the device in `preprocess` (async from pinned memory), not one blocking copy
+    per image inside the metrics; the meta device stands in for a GPU."""
+    from ultralytics_semseg.models.val import SemSegValidator
+
+    v = SemSegValidator(args={"task": "semseg", "half": False})
+    v.device = torch.device("meta")
+    batch = {
+        "img": torch.zeros(2, 3, 32, 32, dtype=torch.uint8),
+        "semseg_mask": torch.zeros(2, 32, 32, dtype=torch.uint8),
+        "ori_mask": [torch.zeros(20, 30, dtype=torch.uint8), torch.zeros(40, 10, dtype=torch.uint8)],
+        "ori_shape": [(20, 30), (40, 10)],
+        "ratio_pad": [None, None],
+    }
+    out = v.preprocess(batch)
+    assert {t.device.type for t in (out["img"], out["semseg_mask"], *out["ori_mask"])} == {"meta"}
+    assert [tuple(m.shape) for m in out["ori_mask"]] == [(20, 30), (40, 10)]

@@ -59,10 +59,15 @@ class SemSegValidator(BaseValidator):
         return build_dataloader(dataset, batch_size, self.args.workers, shuffle=False, rank=-1)
 
     def preprocess(self, batch: dict) -> dict:
-        """Move the batch to the device, scale images to 0-1 and remember its geometry for `postprocess`."""
+        """Move the batch to the device, scale images to 0-1 and remember its geometry for `postprocess`.
+
+        The original-size masks move too, asynchronously from the loader's pinned memory (the metrics would otherwise
+        copy each one with a blocking transfer, a sync per image).
+        """
         batch["img"] = batch["img"].to(self.device, non_blocking=True)
         batch["img"] = (batch["img"].half() if fp16_enabled(self.args) else batch["img"].float()) / 255
         batch["semseg_mask"] = batch["semseg_mask"].to(self.device, non_blocking=True)
+        batch["ori_mask"] = [m.to(self.device, non_blocking=True) for m in batch["ori_mask"]]
         self._geometry = (batch["img"].shape[2:], batch["ori_shape"], batch["ratio_pad"])  # for postprocess
         return batch
 
