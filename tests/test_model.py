@@ -120,3 +120,47 @@ def test_tta_log_probabilities_stay_finite(dtype):
     assert out.dtype == dtype and torch.isfinite(out).all()
     classes = postprocess(out, (64, 64), [(50, 70)])[0]
     assert (classes == 1).all()
+
+
+def test_amp_check_compares_the_semseg_model_itself():
+    """The trainer's AMP check runs our model in FP32 and under autocast (BF16 on the CPU here, FP16 on CUDA), leaves
+    its mode and the global random state alone, and fails when autocast gives non-finite logits."""
+    from ultralytics_semseg.models.train import amp_class_maps_agree
+
+    m = SemSegModel("yolo11n-semseg.yaml", nc=5, verbose=False).train()
+    rng = torch.get_rng_state()
+    assert amp_class_maps_agree(m, "cpu", torch.bfloat16, imgsz=128)
+    assert m.training and torch.equal(torch.get_rng_state(), rng)
+
+    def broken_under_autocast(module, args, out):
+        return out * float("nan") if torch.is_autocast_enabled("cpu") else out
+
+    m.model[-1].register_forward_hook(broken_under_autocast)
+    assert not amp_class_maps_agree(m, "cpu", torch.bfloat16, imgsz=128)
+
+
+def test_cuda_training_runs_the_semseg_amp_check_not_ultralytics(monkeypatch):
+    """On CUDA, `_setup_train` must not run Ultralytics' `check_amp`: it compares a detection model, yolo26n.pt, which
+    it downloads first (an offline GPU machine then only skips the check). The CUDA device is simulated."""
+    import types
+
+    import ultralytics.engine.trainer as ut
+
+    from ultralytics_semseg.models import train
+
+    def upstream(model):
+        raise AssertionError("Ultralytics' check_amp (yolo26n.pt) was called")
+
+    calls = []
+    monkeypatch.setattr(train, "ultralytics_check_amp", upstream)
+    monkeypatch.setattr(train, "amp_class_maps_agree", lambda m, device, dtype: calls.append((device, dtype)) or True)
+    cuda_model = types.SimpleNamespace(parameters=lambda: iter([types.SimpleNamespace(device=torch.device("cuda"))]))
+    assert train.check_amp(cuda_model) and calls == [("cuda", torch.float16)]
+
+    seen = []
+    monkeypatch.setattr(ut.BaseTrainer, "_setup_train", lambda self: seen.append(ut.check_amp))
+    original = ut.check_amp
+    trainer = object.__new__(train.SemSegTrainer)  # no __init__: only the setup hook is exercised
+    trainer.args = types.SimpleNamespace(cls_pw=0)
+    trainer._setup_train()
+    assert seen == [train.check_amp] and ut.check_amp is original  # rebound for Ultralytics' setup only

@@ -21,6 +21,25 @@ def trainer_sets_class_weights() -> bool:
     return hasattr(BaseTrainer, "set_class_weights")
 
 
+@contextmanager
+def trainer_amp_check(check: Callable):
+    """Within the block, Ultralytics' `BaseTrainer._setup_train` runs `check(model) -> bool` as its AMP check.
+
+    Ultralytics' `check_amp` compares a *detection* model, `yolo26n.pt`, in FP32 and under autocast; it never runs the
+    model being trained, and where the file is missing it tries to download it first (an offline machine then skips
+    the check after the download fails). 8.3 and 8.4 releases both call the `check_amp` imported into
+    `ultralytics.engine.trainer`, which is rebound here for the block only.
+    """
+    import ultralytics.engine.trainer as trainer
+
+    original = trainer.check_amp
+    trainer.check_amp = check
+    try:
+        yield
+    finally:
+        trainer.check_amp = original
+
+
 def fp16_enabled(args: SimpleNamespace) -> bool:
     """Half-precision inference flag: `quantize=16` on recent 8.4 releases, `half=True` before."""
     return getattr(args, "quantize", None) == 16 or bool(getattr(args, "half", False))

@@ -133,6 +133,8 @@ SURFACE: tuple[Touch, ...] = (
     Touch(f"{_T}._setup_train", "overrides", "models.train"),
     Touch(f"{_T}.on_plot", "calls", "models.train, models.val", params=("name", "data")),
     Touch(f"{_T}.set_class_weights", "overrides", "models.train, compat", optional=True),
+    Touch("ultralytics.engine.trainer.check_amp", "writes", "compat.trainer_amp_check", params=("model",)),
+    Touch("ultralytics.utils.checks.check_amp", "calls", "models.train (off CUDA)", params=("model",)),
     # --- validator (models/val.py) ---
     Touch(
         _V,
@@ -288,7 +290,7 @@ SURFACE: tuple[Touch, ...] = (
     Touch("ultralytics.utils.NUM_THREADS", "reads", "data.dataset, data.formats", types=("int",)),
     Touch("ultralytics.utils.TQDM", "calls", "data.dataset, data.formats, convert"),
     Touch("ultralytics.utils.YAML.load", "calls", "cfg", params=("file",)),
-    Touch("ultralytics.utils.colorstr", "calls", "models.val"),
+    Touch("ultralytics.utils.colorstr", "calls", "models.val, models.train"),
     Touch("ultralytics.utils.imread", "calls", "data.dataset", params=("filename", "flags")),
     Touch("ultralytics.utils.checks.check_file", "calls", "cfg.resolve_data_yaml", params=("file", "hard")),
     Touch("ultralytics.utils.ops.scale_masks", "calls", "utils.ops", params=("masks", "shape", "ratio_pad")),

@@ -12,11 +12,12 @@ import numpy as np
 import torch
 from ultralytics.data.build import build_dataloader
 from ultralytics.engine.trainer import BaseTrainer
-from ultralytics.utils import DEFAULT_CFG, LOGGER, RANK
+from ultralytics.utils import DEFAULT_CFG, LOGGER, RANK, colorstr
+from ultralytics.utils.checks import check_amp as ultralytics_check_amp
 from ultralytics.utils.torch_utils import torch_distributed_zero_first, unwrap_model
 
 from ultralytics_semseg.cfg import load_defaults, resolve_weights
-from ultralytics_semseg.compat import loader_batch_sampler, trainer_sets_class_weights
+from ultralytics_semseg.compat import loader_batch_sampler, trainer_amp_check, trainer_sets_class_weights
 from ultralytics_semseg.constants import STRIDE, TASK
 from ultralytics_semseg.data.build import build_semseg_dataset, check_semseg_dataset
 from ultralytics_semseg.data.sampler import SeededEpochSampler
@@ -49,6 +50,54 @@ def set_rng_states(states: dict) -> None:
     torch.set_rng_state(states["torch"])
     if states["cuda"] and torch.cuda.is_available() and len(states["cuda"]) == torch.cuda.device_count():
         torch.cuda.set_rng_state_all(states["cuda"])
+
+
+@torch.no_grad()
+def amp_class_maps_agree(model: torch.nn.Module, device_type: str, dtype: torch.dtype, imgsz: int = 256) -> bool:
+    """Whether `model` gives finite logits and the same class map (>= 99 % of pixels) in FP32 and under autocast.
+
+    Runs one fixed pseudo-random image (its own generator: the global random state is untouched) through the model in
+    eval mode, then restores its mode.
+    """
+    m = unwrap_model(model)
+    x = torch.rand(1, m.yaml.get("channels", 3), imgsz, imgsz, generator=torch.Generator().manual_seed(0))
+    x = x.to(next(m.parameters()).device)
+    training = m.training
+    m.eval()
+    try:
+        a = m(x)
+        with torch.autocast(device_type, dtype=dtype):
+            b = m(x)
+    finally:
+        m.train(training)
+    return bool(torch.isfinite(b).all()) and (a.argmax(1) == b.argmax(1)).float().mean().item() >= 0.99
+
+
+def check_amp(model: torch.nn.Module) -> bool:
+    """AMP check of the semseg trainer: the model being trained, FP32 against FP16 autocast, on CUDA.
+
+    Replaces Ultralytics' `check_amp` during `_setup_train` (see `compat.trainer_amp_check`), which checks a detection
+    model, `yolo26n.pt`, and tries to download it first where it is missing. Off CUDA, Ultralytics' check decides
+    (AMP off on CPU and MPS without any download). Returns whether to train with AMP.
+    """
+    device = next(model.parameters()).device
+    if device.type != "cuda":
+        return ultralytics_check_amp(model)
+    prefix = colorstr("AMP: ")
+    LOGGER.info(f"{prefix}running Automatic Mixed Precision (AMP) checks on the semseg model...")
+    try:
+        ok = amp_class_maps_agree(model, "cuda", torch.float16)
+    except RuntimeError as e:
+        LOGGER.warning(f"{prefix}checks failed ❌ ({e}), so AMP will be disabled during training.")
+        return False
+    if ok:
+        LOGGER.info(f"{prefix}checks passed ✅")
+    else:
+        LOGGER.warning(
+            f"{prefix}checks failed ❌. FP16 autocast gives non-finite logits or other class maps than FP32 on this "
+            f"GPU, so AMP will be disabled during training."
+        )
+    return ok
 
 
 class SemSegTrainer(BaseTrainer):
@@ -309,7 +358,9 @@ class SemSegTrainer(BaseTrainer):
             model.criterion = None
 
     def _setup_train(self) -> None:
-        super()._setup_train()
+        """Ultralytics' setup, with the semseg `check_amp` (no detection model, no download) and class weights."""
+        with trainer_amp_check(check_amp):
+            super()._setup_train()
         if not trainer_sets_class_weights():
             self.set_class_weights()
 
