@@ -236,7 +236,9 @@ class NHWCTail(SemSegHead):
         onnx_runtime_tail = self.ort_tail and torch.onnx.is_in_onnx_export() and logits.shape[1] > 2
         if not onnx_runtime_tail or mode not in ("classmap", "classmap_int32"):
             return super().export_outputs(logits)
-        return class_map(_UpsampleNHWC.apply(logits, self.out_stride), int32=mode == "classmap_int32", dim=-1)
+        return self.crop(
+            class_map(_UpsampleNHWC.apply(logits, self.out_stride), int32=mode == "classmap_int32", dim=-1)
+        )
 
 
 HEADS = {"no-detail": NoDetail, "p3-only": P3Only, "learned-up": LearnedUp, "context": GlobalContext,

@@ -117,6 +117,7 @@ class SemSegHead(nn.Module):
     export_output = "classmap"  # one of EXPORT_OUTPUTS
     ort_tail = True  # ONNX Runtime's fast class-map tail (format=onnx only; TensorRT/TF conversions get the plain one)
     out_stride = 4
+    export_size = None  # (H, W) the export outputs are cropped to: the input before SemSegModel padded it to the stride
 
     def __init__(self, nc: int, ch: list[int], c: int = 64, aux: bool = True):
         """Build the lateral projections, the fusion block, both classifiers and the optional aux head."""
@@ -166,19 +167,33 @@ class SemSegHead(nn.Module):
         return self.export or torch.onnx.is_in_onnx_export() or torch.jit.is_tracing() or _torch_exporting()
 
     def export_outputs(self, logits: torch.Tensor):
-        """The outputs of an exported graph for `export_output`; upsampling and argmax run inside the graph."""
+        """The outputs of an exported graph for `export_output`; upsampling and argmax run inside the graph.
+
+        With `export_size` set, the outputs are cropped to it. The plain tail crops the upsampled logits before the
+        argmax, so that a uint8 class map comes straight from its Cast as the graph output: TensorRT's ONNX parser
+        rejects a uint8 tensor anywhere else ('TensorRT does not support UINT8 types for intermediate tensors').
+        """
         mode = self.export_output
         if mode == "logits_stride4":
-            return logits
+            return self.crop(logits, self.out_stride)
         if mode == "logits":
-            return F.interpolate(logits, scale_factor=self.out_stride, mode="bilinear", align_corners=False)
-        onnx_runtime_tail = self.ort_tail and torch.onnx.is_in_onnx_export()
-        if onnx_runtime_tail and logits.shape[1] == 2:
-            return self.binary_outputs(logits, mode)
-        if onnx_runtime_tail:
-            logits = _UpsampleForArgMax.apply(logits, self.out_stride)
-        else:
-            logits = upsample_logits(logits, scale_factor=self.out_stride)
+            return self.crop(F.interpolate(logits, scale_factor=self.out_stride, mode="bilinear", align_corners=False))
+        if self.ort_tail and torch.onnx.is_in_onnx_export():  # ONNX Runtime's tail: the ArgMax reads the Resize
+            if logits.shape[1] == 2:
+                return self.crop(self.binary_outputs(logits, mode))
+            return self.crop(self.class_map_outputs(_UpsampleForArgMax.apply(logits, self.out_stride), mode))
+        return self.class_map_outputs(self.crop(upsample_logits(logits, scale_factor=self.out_stride)), mode)
+
+    def crop(self, y, stride: int = 1):
+        """`y` (a tensor or a tuple of them) cropped to `export_size` at `stride`; unchanged without `export_size`."""
+        if self.export_size is None:
+            return y
+        h, w = ((d + stride - 1) // stride for d in self.export_size)
+        return tuple(o[..., :h, :w] for o in y) if isinstance(y, tuple) else y[..., :h, :w]
+
+    @staticmethod
+    def class_map_outputs(logits: torch.Tensor, mode: str):
+        """The class map (and confidence for `classmap_conf`) of full-size logits."""
         if mode == "classmap_conf":
             conf, _ = logits.softmax(1).max(1)
             return class_map(logits), conf

@@ -148,10 +148,11 @@ class SemSegModel(BaseModel):
         h, w = x.shape[2:]
         gs, head = STRIDE, self.model[-1]  # not self.stride: turning a tensor into an int makes the tracer warn
         x = F.pad(x, (0, (gs - w % gs) % gs, 0, (gs - h % gs) % gs), value=PAD_VALUE / 255)
-        out = self._predict_once(x)
-        s = head.out_stride if head.export_output == "logits_stride4" else 1
-        hs, ws = (h + s - 1) // s, (w + s - 1) // s
-        return tuple(o[..., :hs, :ws] for o in out) if isinstance(out, tuple) else out[..., :hs, :ws]
+        head.export_size = (h, w)  # the head crops (before its class-map cast: TensorRT takes uint8 only as output)
+        try:
+            return self._predict_once(x)
+        finally:
+            head.export_size = None
 
     def _predict_augment(self, x: torch.Tensor) -> torch.Tensor:
         """Average softmax probabilities over horizontal flips and `tta_scales`; return log-probabilities.
