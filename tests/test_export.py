@@ -293,3 +293,198 @@ def test_predict_video_and_folder_sources(weights, sources, root):
     run_cli("semseg", "predict", f"model={weights}", f"source={Path(sources['rect'][0]).parent}", "save=True",
             f"project={out.parent}", "name=predict-folder", "exist_ok=True")  # fmt: skip
     assert len(list((out.parent / "predict-folder" / "masks").glob("*.png"))) == 24
+
+
+# --------------------------------------------------------------------------------------------- TensorRT, up to TRT
+# What TensorRT 10's ONNX parser accepts, from onnx/onnx-tensorrt docs/operators.md (release 10.x): opsets 9 to 20 in
+# TensorRT 10.0 (24 in 10.15), and the operators below among those it marks supported (Y), limited to the ones YOLO
+# semseg graphs use. Resize: modes nearest/linear, no antialias, the coordinate transformations listed. UINT8 only as a
+# network input or output: ModelImporter.cpp `parseNode` fails any node with a UINT8 output that is not a graph
+# output ('TensorRT does not support UINT8 types for intermediate tensors!').
+TRT10_OPSETS = range(9, 21)
+TRT10_OPS = {
+    "Add", "ArgMax", "Cast", "Concat", "Constant", "Conv", "Div", "Gather", "Identity", "MatMul", "MaxPool", "Mod",
+    "Mul", "Pad", "ReduceMax", "Relu", "Reshape", "Resize", "Shape", "Sigmoid", "Slice", "Softmax", "Split", "Squeeze",
+    "Sub", "Transpose", "Unsqueeze",
+}  # fmt: skip
+TRT_RESIZE_COORDINATES = {
+    b"half_pixel", b"pytorch_half_pixel", b"tf_half_pixel_for_nn", b"asymmetric", b"align_corners",
+}  # fmt: skip
+
+
+class _TensorRTReached(Exception):
+    """Raised by the stand-in TensorRT parser: Ultralytics' engine export got as far as TensorRT itself."""
+
+
+def _export_engine_until_tensorrt(monkeypatch, weights: Path, tmp_path: Path, trt_version: str, **kwargs) -> dict:
+    """Run `YOLO(weights).export(format="engine", **kwargs)` through Ultralytics' real `Exporter` on the CPU.
+
+    Two things stand in for the GPU machine: `device="cpu"` with Ultralytics' own `export_engine` minus its first
+    statement (the assertion that the model is on a GPU; its ONNX export keeps FP32 on either device), and a stand-in
+    `tensorrt` module of `trt_version` (also what `importlib.metadata` reports for 'tensorrt') whose ONNX parser
+    snapshots the file handed to it and stops the export. Everything else is Ultralytics' and the plug-in's code: the
+    export hooks, the ONNX export for format=engine, the INT8 calibration loader and `onnx2engine` up to the parser.
+    Returns `onnx2engine`'s arguments and the path of the ONNX file the parser got.
+    """
+    import ast
+    import inspect
+    import textwrap
+    from importlib import metadata
+    from unittest import mock
+
+    import ultralytics.engine.exporter as exporter_module
+    import ultralytics.utils.export.engine as engine_module
+    from ultralytics import YOLO
+
+    inner = inspect.getclosurevars(exporter_module.Exporter.export_engine).nonlocals["inner_func"]  # under try_export
+    tree = ast.parse(textwrap.dedent(inspect.getsource(inner)))
+    body = tree.body[0].body
+    assert isinstance(body[1], ast.Assert) and "device" in ast.unparse(body[1].test), ast.unparse(body[1])
+    del body[1]  # body[0] is the docstring
+    namespace = dict(vars(exporter_module))
+    exec(compile(tree, inspect.getsourcefile(inner), "exec"), namespace)
+    monkeypatch.setattr(exporter_module.Exporter, "export_engine", namespace["export_engine"])
+
+    calls = {}
+    onnx2engine = engine_module.onnx2engine
+
+    def record(*args, **kw):
+        calls.update(inspect.signature(onnx2engine).bind(*args, **kw).arguments)
+        return onnx2engine(*args, **kw)
+
+    def parse_from_file(f):
+        calls["parsed"] = tmp_path / "parsed.onnx"
+        calls["parsed"].write_bytes(Path(f).read_bytes())
+        raise _TensorRTReached(f)
+
+    trt = mock.MagicMock(__version__=trt_version)
+    trt.OnnxParser.return_value.parse_from_file.side_effect = parse_from_file
+    monkeypatch.setitem(sys.modules, "tensorrt", trt)
+    monkeypatch.setattr(engine_module, "onnx2engine", record)
+    version = metadata.version
+    monkeypatch.setattr(metadata, "version", lambda d: trt_version if d.startswith("tensorrt") else version(d))
+    engine_module.get_tensorrt_logger.cache_clear()  # cached per process: no stand-in logger left behind
+    model = tmp_path / "m.pt"
+    model.write_bytes(weights.read_bytes())
+    try:
+        with pytest.raises(_TensorRTReached):
+            YOLO(str(model)).export(format="engine", device="cpu", verbose=False, **kwargs)
+    finally:
+        engine_module.get_tensorrt_logger.cache_clear()
+    assert Path(calls["onnx_file"]).resolve() == (tmp_path / "m.onnx").resolve()
+    return calls
+
+
+def _pytorch_class_map(model, x: torch.Tensor) -> np.ndarray:
+    """The class map of the PyTorch model: logits upsampled to the input size, then the argmax (as `predict`)."""
+    import torch.nn.functional as F
+
+    from ultralytics_semseg.constants import PAD_VALUE, STRIDE
+
+    h, w = x.shape[2:]
+    xp = F.pad(x, (0, -w % STRIDE, 0, -h % STRIDE), value=PAD_VALUE / 255)  # the graph pads to the stride as well
+    with torch.no_grad():
+        logits = model(xp)
+    up = F.interpolate(logits, scale_factor=4, mode="bilinear", align_corners=False)
+    return up.argmax(1)[:, :h, :w].numpy()
+
+
+@pytest.mark.parametrize(
+    "trt_version,kwargs,dtype",
+    [
+        ("10.13.0", {"half": True, "dynamic": True, "batch": 2, "imgsz": [128, 256]}, np.uint8),
+        ("10.13.0", {"int8": True, "dynamic": True, "batch": 4, "imgsz": 128, "data": "synthetic-streets.yaml"},
+         np.uint8),
+        ("8.6.1", {"half": True, "imgsz": [128, 256]}, np.int32),  # Jetson's TensorRT 8: no uint8 outputs
+    ],
+    ids=["trt10-fp16-dynamic", "trt10-int8-dynamic", "trt8-fp16-static"],
+)  # fmt: skip
+def test_engine_export_hands_tensorrt_a_graph_it_parses(monkeypatch, toy_data, tmp_path, trt_version, kwargs, dtype):
+    """`yolo export format=engine` up to TensorRT: the ONNX graph Ultralytics' `export_engine` gives TensorRT's parser
+    has the opset Ultralytics picks (one TensorRT 10 parses), dynamic batch/height/width when asked, only operators
+    TensorRT 10's parser supports, the plain class-map tail (Resize, ArgMax over classes, Cast) with a uint8 output
+    only where TensorRT >= 10 is installed and no other uint8 tensor, and it equals PyTorch in ONNX Runtime; INT8
+    calibration batches are letterboxed semseg images of the engine's input shape.
+
+    The packaged weights predict all their 14 classes on noise, so a wrong tail or a drift shows (the 2-epoch
+    `weights` of this module predict one class everywhere).
+    """
+    import onnx
+    import onnxruntime as ort
+    from ultralytics import YOLO
+    from ultralytics.utils.export.engine import best_onnx_opset
+
+    from ultralytics_semseg.cfg import WEIGHTS_DIR
+    from ultralytics_semseg.constants import PAD_VALUE
+
+    weights = WEIGHTS_DIR / "yolo11n-semseg.pt"
+    calls = _export_engine_until_tensorrt(monkeypatch, weights, tmp_path, trt_version, **kwargs)
+    dynamic, batch = kwargs.get("dynamic", False), kwargs.get("batch", 1)
+    h, w = (kwargs["imgsz"], kwargs["imgsz"]) if isinstance(kwargs["imgsz"], int) else kwargs["imgsz"]
+    assert calls["quantize"] == (8 if kwargs.get("int8") else 16) and calls["dynamic"] is dynamic
+    assert tuple(calls["shape"]) == (batch, 3, h, w)  # the optimization profile's opt shape and the calibration shape
+
+    model = onnx.load(calls["parsed"])
+    onnx.checker.check_model(model, full_check=True)
+    opset = next(o.version for o in model.opset_import if o.domain in {"", "ai.onnx"})
+    assert opset == best_onnx_opset(onnx), opset  # Ultralytics' choice for this torch (TensorRT 8.6 parses <= 17)
+    assert opset in TRT10_OPSETS or not trt_version.startswith("10."), opset
+    meta = {p.key: p.value for p in model.metadata_props}
+    assert meta["task"] == "semseg" and meta["semseg_output"] == ("classmap" if dtype == np.uint8 else "classmap_int32")
+
+    (inp,), (out,) = model.graph.input, model.graph.output
+    dims = [d.dim_param or d.dim_value for d in inp.type.tensor_type.shape.dim]
+    assert dims == (["batch", 3, "height", "width"] if dynamic else [batch, 3, h, w]), dims
+    out_dims = [d.dim_param or d.dim_value for d in out.type.tensor_type.shape.dim]
+    assert all(isinstance(d, str) for d in out_dims) if dynamic else out_dims == [batch, h, w], out_dims
+    onnx_dtype = {np.uint8: onnx.TensorProto.UINT8, np.int32: onnx.TensorProto.INT32}[dtype]
+    assert out.type.tensor_type.elem_type == onnx_dtype
+
+    ops = {n.op_type for n in model.graph.node}
+    assert ops <= TRT10_OPS, ops - TRT10_OPS
+    producer = {o: n for n in model.graph.node for o in n.output}
+    inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True).graph
+    types = {v.name: v.type.tensor_type.elem_type for v in [*inferred.value_info, *inferred.output]}
+    uint8 = {n for n in producer if types.get(n) == onnx.TensorProto.UINT8}
+    assert uint8 == ({out.name} if dtype == np.uint8 else set()), uint8  # TensorRT: uint8 only as a graph output
+    cast = producer[out.name]  # the tail: Resize -> (crop) -> ArgMax over classes -> Cast, the graph output
+    argmax = producer[cast.input[0]]
+    attrs = {a.name: onnx.helper.get_attribute_value(a) for a in [*cast.attribute, *argmax.attribute]}
+    assert cast.op_type == "Cast" and attrs["to"] == onnx_dtype, (cast.op_type, attrs)
+    assert (
+        argmax.op_type == "ArgMax" and attrs["axis"] == 1 and not attrs["keepdims"] and not attrs["select_last_index"]
+    )
+    node = producer[argmax.input[0]]
+    while node.op_type == "Slice":
+        node = producer[node.input[0]]
+    assert node.op_type == "Resize", node.op_type
+    for resize in (n for n in model.graph.node if n.op_type == "Resize"):
+        a = {x.name: onnx.helper.get_attribute_value(x) for x in resize.attribute}
+        assert a.get("mode", b"nearest") in {b"nearest", b"linear"} and not a.get("antialias", 0), (resize.name, a)
+        assert a.get("coordinate_transformation_mode", b"half_pixel") in TRT_RESIZE_COORDINATES, (resize.name, a)
+
+    # ONNX Runtime against PyTorch: the export shape, and other batch sizes and shapes (not multiples of 32) if dynamic
+    torch_model = YOLO(str(weights)).model.float().eval()
+    session = ort.InferenceSession(str(calls["parsed"]), providers=["CPUExecutionProvider"])
+    shapes = [(batch, h, w), (1, 96, 160), (3, 100, 150)] if dynamic else [(batch, h, w)]
+    for b, hh, ww in shapes:
+        x = torch.rand(b, 3, hh, ww, generator=torch.Generator().manual_seed(hh))
+        (got,) = session.run(None, {"images": x.numpy()})
+        ref = _pytorch_class_map(torch_model, x)
+        assert got.dtype == dtype and got.shape == ref.shape == (b, hh, ww), (got.dtype, got.shape, ref.shape)
+        assert len(np.unique(ref)) >= 5, np.unique(ref)  # a map of one class could not show a wrong argmax
+        assert (got == ref).mean() >= 0.999, (b, hh, ww, (got == ref).mean())
+
+    if kwargs.get("int8"):  # what TensorRT's calibrator reads: next(loader)["img"] / 255 at the profile's shape
+        loader = calls["dataset"]
+        assert type(loader.dataset).__name__ == "SemSegDataset"
+        val = sorted((toy_data["path"] / "images" / "val").glob("*.jpg"))
+        assert sorted(Path(f) for f in loader.dataset.im_files) == val
+        batches = list(loader)
+        assert len(batches) == len(val) // batch > 0
+        for b in batches:
+            img = b["img"]
+            assert img.dtype == torch.uint8 and tuple(img.shape) == tuple(calls["shape"]) and img.is_contiguous()
+            # 1:2 images letterboxed into the square input like predict: centred, grey bands above and below
+            assert (img[:, :, : h // 4] == PAD_VALUE).all() and (img[:, :, -(h // 4) :] == PAD_VALUE).all()
+            assert img[:, :, h // 4 : -(h // 4)].float().std() > 10
