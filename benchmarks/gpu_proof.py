@@ -18,14 +18,15 @@ Steps (each records its own figures, or its error, in the JSON; one failing step
   share of a step spent waiting for the loader, the last loss (finite?) and whether AMP stayed on. Then a few steps
   of each with ``amp=False`` from the same seed: the ratio of the AMP loss to the FP32 loss at the first step and
   over those steps.
-* ``val``: our checkpoint validated at 1024x2048 on ``device=0`` and on ``device=cpu``: the confusion matrices
-  compared (mIoU difference, pixels that differ) and images/s of each.
+* ``val``: our checkpoint validated at 1024x2048 on ``device=0`` (FP32 and FP16) and on ``device=cpu``: the confusion
+  matrices compared (mIoU difference, pixels that differ) and images/s of each.
+* ``infer``: PyTorch FP16 prediction (``quantize=16``, formerly ``half=True``) at 1024x2048, batch 1, ours and
+  ``yolo26n-sem`` alternated, medians of ``runs`` calls (Ultralytics' pre/inference/post split and the end-to-end
+  time), and each FP16 class map's agreement with FP32 over the val images.
 * ``camvid``: ours from the packaged ``yolo11n-semseg.pt``, ours from scratch and ``yolo26n-sem`` from scratch,
   trained for the same steps at CamVid's full resolution, each scored by our validator on the val split at the
   labels' resolution (mIoU and the thin classes).
-* ``infer``: PyTorch FP16 prediction (``half=True``) at 1024x2048, batch 1, ours and ``yolo26n-sem`` alternated,
-  medians of ``--runs`` calls (Ultralytics' pre/inference/post split and the end-to-end time), and each FP16 class
-  map's agreement with FP32 over the val images; then ours with ``compile=True`` (torch.compile) where time allows.
+* ``compile``: ours predicting with ``compile=True`` (torch.compile), where the budget leaves time for it.
 * ``tensorrt``: where ``tensorrt`` imports, both models exported to FP16 engines, agreement with PyTorch FP32 and
   latency; skipped with a message otherwise.
 
@@ -45,7 +46,7 @@ import sys
 import tempfile
 import time
 import traceback
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -59,7 +60,7 @@ import numpy as np  # noqa: E402
 from ultralytics_semseg.constants import IGNORE  # noqa: E402
 from ultralytics_semseg.data.toy import TOY_NAMES, _render_scene  # noqa: E402
 
-STEPS = ("data", "train", "val", "camvid", "infer", "tensorrt")
+STEPS = ("data", "train", "val", "infer", "camvid", "compile", "tensorrt")
 CITYSCAPES_NAMES = ("road", "sidewalk", "building", "wall", "fence", "pole", "traffic light", "traffic sign",
                     "vegetation", "terrain", "sky", "person", "rider", "car", "truck", "bus", "train", "motorcycle",
                     "bicycle")  # fmt: skip
@@ -90,6 +91,18 @@ class Profile:
 FULL = Profile()
 TINY = Profile(scene_hw=(128, 256), n_train=8, n_val=2, imgsz=128, batch=4, epochs=2, warmup_steps=1,
                camvid_imgsz=96, camvid_batch=4, camvid_epochs=1, camvid_limit=8, runs=3, compile_min_s=1e9)  # fmt: skip
+
+
+def profile_overrides(spec: str) -> dict:
+    """'camvid_epochs=30,runs=500' -> {'camvid_epochs': 30, 'runs': 500}, typed as the `Profile` fields."""
+    types = {f.name: type(getattr(FULL, f.name)) for f in fields(Profile)}
+    out = {}
+    for item in filter(None, spec.split(",")):
+        key, _, value = item.partition("=")
+        if key not in types:
+            raise SystemExit(f"gpu_proof: --set {key}: not a profile field ({', '.join(types)})")
+        out[key] = tuple(map(int, value.split("x"))) if types[key] is tuple else types[key](value)
+    return out
 
 
 def log(msg: str) -> None:
@@ -371,12 +384,12 @@ def agreement(a, b, images: list[np.ndarray], cuda: bool, a_kw: dict, b_kw: dict
 
 
 def step_infer(ctx: dict) -> dict:
-    """FP16 PyTorch prediction at full resolution, ours and the rival alternated; FP16-FP32 agreement; compile."""
+    """FP16 PyTorch prediction at full resolution, ours and the rival alternated; FP16-FP32 agreement."""
     from ultralytics import YOLO
 
     p, cuda = ctx["profile"], ctx["device"] != "cpu"
     imgsz = max(p.scene_hw)
-    images = [cv2.imread(str(f)) for f in sorted((ctx["city"].parent / "images" / "val").glob("*.jpg"))]
+    images = val_images(ctx)
     kw = dict(imgsz=imgsz, device=ctx["device"])
     models = {n: YOLO(str(w)) for n, w in ctx["weights"].items()}
     fp32 = {n: YOLO(str(w)) for n, w in ctx["weights"].items()}
@@ -395,22 +408,33 @@ def step_infer(ctx: dict) -> dict:
         out[n]["fp16_fp32_agreement"] = agreement(models[n], fp32[n], images, cuda, kw16, kw32)
     out["latency_ratio_ours_vs_rival"] = {k: out["ours"][k] / out["yolo26n-sem"][k] for k in out["ours"] if k in
                                           ("inference", "total")}  # fmt: skip
+    return out
+
+
+def val_images(ctx: dict) -> list[np.ndarray]:
+    """The generated val scenes at full resolution, as BGR arrays."""
+    return [cv2.imread(str(f)) for f in sorted((ctx["city"].parent / "images" / "val").glob("*.jpg"))]
+
+
+def step_compile(ctx: dict) -> dict:
+    """Ours with `compile=True` (torch.compile), FP16, where the budget leaves time for the compilation."""
+    from ultralytics import YOLO
+
+    p, cuda = ctx["profile"], ctx["device"] != "cpu"
     left = ctx["deadline"] - time.time()
     if left < p.compile_min_s:
-        out["compile"] = {"skipped": f"{left:.0f} s of the budget left, {p.compile_min_s:.0f} s needed"}
-        return out
-    try:
-        t0 = time.perf_counter()
-        comp = YOLO(str(ctx["weights"]["ours"]))
-        for _ in range(3):
-            timed_predict(comp, images[0], cuda, compile=True, **kw16)
-        warm = time.perf_counter() - t0
-        rows = [timed_predict(comp, images[0], cuda, compile=True, **kw16)[0] for _ in range(p.runs // 2)]
-        out["compile"] = {k: float(np.median([r[k] for r in rows])) for k in rows[0]}
-        out["compile"].update(compile_and_warmup_s=warm, fp16_fp32_agreement=agreement(
-            comp, fp32["ours"], images, cuda, {**kw16, "compile": True}, kw32))  # fmt: skip
-    except Exception as e:  # torch.compile depends on the machine's compiler toolchain
-        out["compile"] = {"error": f"{type(e).__name__}: {e}"}
+        return {"skipped": f"{left:.0f} s of the budget left, {p.compile_min_s:.0f} s needed"}
+    images, w = val_images(ctx), str(ctx["weights"]["ours"])
+    kw = dict(imgsz=max(p.scene_hw), device=ctx["device"])
+    kw16, kw32 = {**kw, **precision(cuda), "compile": True}, {**kw, **precision(False)}
+    t0 = time.perf_counter()
+    comp = YOLO(w)
+    for _ in range(3):
+        timed_predict(comp, images[0], cuda, **kw16)
+    warm = time.perf_counter() - t0
+    rows = [timed_predict(comp, images[0], cuda, **kw16)[0] for _ in range(p.runs // 2)]
+    out = {k: float(np.median([r[k] for r in rows])) for k in rows[0]}
+    out.update(compile_and_warmup_s=warm, fp16_fp32_agreement=agreement(comp, YOLO(w), images, cuda, kw16, kw32))
     return out
 
 
@@ -424,7 +448,7 @@ def step_tensorrt(ctx: dict) -> dict:
 
     p, cuda = ctx["profile"], ctx["device"] != "cpu"
     imgsz = max(p.scene_hw)
-    images = [cv2.imread(str(f)) for f in sorted((ctx["city"].parent / "images" / "val").glob("*.jpg"))]
+    images = val_images(ctx)
     out = {"tensorrt": tensorrt.__version__}
     for n, w in ctx["weights"].items():
         t0 = time.perf_counter()
@@ -517,8 +541,8 @@ def table(res: dict) -> str:
         lines += [f"| prediction {inf['image_hw'][0]}x{inf['image_hw'][1]}, batch 1, half={inf['half']}, median of "
                   f"{inf['runs']} (ms) | pre | inference | post | end to end | FP16 = FP32 pixels |",
                   "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
-        for n in ("ours", "yolo26n-sem", "compile"):
-            r = inf.get(n, {})
+        for n, r in (("ours", inf["ours"]), ("yolo26n-sem", inf["yolo26n-sem"]), ("ours compiled", s.get("compile"))):
+            r = r or {}
             if "total" in r:
                 lines.append(f"| {n} | {r['preprocess']:.2f} | {r['inference']:.2f} | {r['postprocess']:.2f} | "
                              f"{r['total']:.2f} | {fmt(r.get('fp16_fp32_agreement'), '.4%')} |")  # fmt: skip
@@ -550,13 +574,14 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--out", type=Path, default=HERE / "results" / "gpu")
     ap.add_argument("--work", type=Path, default=None, help="data and runs (default: a temporary folder)")
     ap.add_argument("--budget", type=float, default=480, help="seconds; optional parts are skipped past it")
+    ap.add_argument("--set", default="", help="profile overrides, e.g. camvid_epochs=30,runs=500")
     a = ap.parse_args(argv)
     import torch
 
     device = a.device or ("cpu" if a.tiny else "0")
     if device != "cpu" and not torch.cuda.is_available():
         raise SystemExit("gpu_proof: no CUDA GPU here; run it on one, or use --tiny for the CPU smoke run")
-    p = TINY if a.tiny else FULL
+    p = replace(TINY if a.tiny else FULL, **profile_overrides(a.set))
     work = a.work or Path(tempfile.mkdtemp(prefix="gpu_proof_"))
     os.environ.setdefault("YOLO_CONFIG_DIR", str(work / "config"))
     t0 = time.time()
@@ -581,9 +606,10 @@ def main(argv: list[str] | None = None) -> dict:
                             "data_s": time.time() - t0}  # fmt: skip
     import ultralytics_semseg  # noqa: F401  (registers the task)
 
-    needs = {"val": "train", "infer": "train", "tensorrt": "train"}
-    for name, fn in (("train", step_train), ("val", step_val), ("camvid", step_camvid), ("infer", step_infer),
-                     ("tensorrt", step_tensorrt)):  # fmt: skip
+    needs = {"val": "train", "infer": "train", "compile": "train", "tensorrt": "train"}
+    steps = {"train": step_train, "val": step_val, "infer": step_infer, "camvid": step_camvid,
+             "compile": step_compile, "tensorrt": step_tensorrt}  # fmt: skip
+    for name, fn in steps.items():
         if name not in only:
             continue
         if name in needs and "weights" not in ctx:
