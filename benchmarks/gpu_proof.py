@@ -77,12 +77,12 @@ class Profile:
     n_val: int = 8
     imgsz: int = 1024
     batch: int = 8
-    epochs: int = 13  # 16 steps an epoch: 208 optimizer steps
+    epochs: int = 8  # 16 steps an epoch: 128 optimizer steps
     fp32_epochs: int = 1  # the amp=False comparison: the first 16 steps
     warmup_steps: int = 10
     camvid_imgsz: int = 480
     camvid_batch: int = 16
-    camvid_epochs: int = 15  # 22 steps an epoch: 330 steps
+    camvid_epochs: int = 10  # 22 steps an epoch: 220 steps
     camvid_limit: int = 0  # images per split, 0 = all
     runs: int = 200
     compile_min_s: float = 150  # torch.compile only with this much of the budget left
@@ -103,6 +103,13 @@ def profile_overrides(spec: str) -> dict:
             raise SystemExit(f"gpu_proof: --set {key}: not a profile field ({', '.join(types)})")
         out[key] = tuple(map(int, value.split("x"))) if types[key] is tuple else types[key](value)
     return out
+
+
+def train_args(spec: str) -> dict:
+    """'deterministic=False,cache=ram' -> {'deterministic': False, 'cache': 'ram'} (numbers and booleans typed)."""
+    import yaml
+
+    return {k: yaml.safe_load(v) for k, _, v in (item.partition("=") for item in filter(None, spec.split(",")))}
 
 
 def log(msg: str) -> None:
@@ -260,7 +267,7 @@ def train(spec: tuple[str, str, str], data: Path, project: Path, name: str, devi
 def step_train(ctx: dict) -> dict:
     """Ours and the rival on the Cityscapes-like scenes with AMP, then a few FP32 steps of each."""
     p, out = ctx["profile"], {}
-    common = dict(imgsz=p.imgsz, batch=p.batch, nbs=p.batch, workers=ctx["workers"], amp=True)
+    common = dict(imgsz=p.imgsz, batch=p.batch, nbs=p.batch, workers=ctx["workers"], amp=True, **ctx["train_args"])
     for spec in (OURS, RIVAL):
         res, last = train(spec, ctx["city"], ctx["runs"], f"city-{spec[0]}", ctx["device"], p.warmup_steps,
                           epochs=p.epochs, **common)  # fmt: skip
@@ -271,14 +278,19 @@ def step_train(ctx: dict) -> dict:
                         epochs=p.fp32_epochs, **{**common, "amp": False})  # fmt: skip
         k = len(fp32["losses"])
         amp_losses, fp32_losses = clock_rows[:k], fp32.pop("losses")
+        # The first step has the same weights and batch in both runs: its ratio is AMP's numerical error. Later steps
+        # differ by more than that: GradScaler skips the steps whose FP16 gradients overflow while it finds its scale
         res["amp_vs_fp32"] = {
             "steps": k,
             "first_step_ratio": amp_losses[0] / fp32_losses[0],
             "mean_ratio": float(np.mean(amp_losses) / np.mean(fp32_losses)),
+            "amp_losses": amp_losses,
+            "fp32_losses": fp32_losses,
             "fp32_images_per_s": fp32["images_per_s"],
             "fp32_amp_active": fp32["amp_active"],
         }
         out[spec[0]] = res
+        ctx["partial"]("train", out)
         log(f"train {spec[0]}: {json.dumps({k: v for k, v in res.items() if k != 'args'}, default=str)}")
     return out
 
@@ -286,12 +298,13 @@ def step_train(ctx: dict) -> dict:
 # ------------------------------------------------------------------------------------------------------------- val
 
 
-def validate(weights: Path, data: Path | str, imgsz: int, device: str, batch: int = 1, half: bool = False) -> dict:
+def validate(weights: Path, data: Path | str, imgsz: int, device: str, batch: int = 1, half: bool = False,
+             workers: int = 0) -> dict:  # fmt: skip
     """Our validator on `weights`: mIoU, per-class IoU, the confusion matrix and images/s."""
     from ultralytics_semseg.models.val import SemSegValidator
 
     v = SemSegValidator(args=dict(model=str(weights), data=str(data), imgsz=imgsz, batch=batch, device=device,
-                                  plots=False, verbose=False, workers=0, **precision(half)))  # fmt: skip
+                                  plots=False, verbose=False, workers=workers, **precision(half)))  # fmt: skip
     t0 = time.perf_counter()
     v(model=str(weights))
     wall = time.perf_counter() - t0
@@ -309,7 +322,8 @@ def step_val(ctx: dict) -> dict:
     for name, device, half in (("gpu", ctx["device"], False), ("gpu_fp16", ctx["device"], True), ("cpu", "cpu", False)):
         if name == "gpu_fp16" and ctx["device"] == "cpu":
             continue
-        runs[name] = validate(weights, ctx["city"], imgsz, device, batch=min(4, p.n_val), half=half)
+        runs[name] = validate(weights, ctx["city"], imgsz, device, batch=min(4, p.n_val), half=half,
+                              workers=ctx["workers"])  # fmt: skip
     cpu = np.array(runs["cpu"]["matrix"])
     out = {"imgsz": imgsz, "images": runs["cpu"]["images"]}
     for name, r in runs.items():
@@ -328,18 +342,19 @@ def step_camvid(ctx: dict) -> dict:
     p, data = ctx["profile"], ctx["camvid"]
     if data is None:
         return {"skipped": f"no CamVid at {ctx['camvid_dir']} (pass --camvid)"}
-    common = dict(imgsz=p.camvid_imgsz, batch=p.camvid_batch, nbs=p.camvid_batch, workers=ctx["workers"], amp=True)
+    common = dict(imgsz=p.camvid_imgsz, batch=p.camvid_batch, nbs=p.camvid_batch, workers=ctx["workers"], amp=True,
+                  **ctx["train_args"])  # fmt: skip
     out = {}
     for spec in (("ours-packaged", "yolo11n-semseg.pt", "semseg"), OURS, RIVAL):
         res, last = train(spec, data, ctx["runs"], f"camvid-{spec[0]}", ctx["device"], p.warmup_steps,
                           epochs=p.camvid_epochs, **common)  # fmt: skip
         res.pop("losses")
-        score = validate(last, data, p.camvid_imgsz, ctx["device"], batch=8)
+        score = validate(last, data, p.camvid_imgsz, ctx["device"], batch=8, workers=ctx["workers"])
         score.pop("matrix")
         res.update(mIoU=score["mIoU"], per_class_IoU=score["per_class_IoU"],
                    thin_mean_IoU=float(np.nanmean([score["per_class_IoU"].get(c) or 0.0 for c in THIN])))  # fmt: skip
         out[spec[0]] = res
-        ctx.setdefault("camvid_weights", {})[spec[0]] = last
+        ctx["partial"]("camvid", out)
         log(f"camvid {spec[0]}: mIoU {res['mIoU']:.4f} thin {res['thin_mean_IoU']:.4f} in {res['wall_s']:.0f} s")
     return out
 
@@ -511,11 +526,12 @@ def table(res: dict) -> str:
                 ("peak GPU memory GiB", "peak_mem_gib", ".2f"), ("loader wait share", "loader_wait_share", ".1%"),
                 ("last loss", "last_loss", ".4g"), ("losses finite", "losses_finite", ""),
                 ("AMP active", "amp_active", "")]  # fmt: skip
+        ours, rival = tr["ours"], tr.get("yolo26n-sem", {})
         for title, key, f in rows:
-            lines.append(f"| {title} | {fmt(tr['ours'].get(key), f)} | {fmt(tr['yolo26n-sem'].get(key), f)} |")
-        for key in ("first_step_ratio", "mean_ratio"):
-            vals = [fmt(tr[n]["amp_vs_fp32"][key], ".4f") for n in ("ours", "yolo26n-sem")]
-            lines.append(f"| AMP / FP32 loss, {key.replace('_', ' ')} | {vals[0]} | {vals[1]} |")
+            lines.append(f"| {title} | {fmt(ours.get(key), f)} | {fmt(rival.get(key), f)} |")
+        for key, title in (("first_step_ratio", "first step"), ("mean_ratio", "mean of the first steps")):
+            vals = [fmt(r["amp_vs_fp32"][key], ".4f") if "amp_vs_fp32" in r else "–" for r in (ours, rival)]
+            lines.append(f"| AMP / FP32 loss, {title} | {vals[0]} | {vals[1]} |")
         lines.append("")
     va = s.get("val", {})
     if "cpu" in va:
@@ -575,6 +591,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--work", type=Path, default=None, help="data and runs (default: a temporary folder)")
     ap.add_argument("--budget", type=float, default=480, help="seconds; optional parts are skipped past it")
     ap.add_argument("--set", default="", help="profile overrides, e.g. camvid_epochs=30,runs=500")
+    ap.add_argument("--train-args", default="", help="extra training arguments of every contender, e.g. "
+                    "deterministic=False")  # fmt: skip
     a = ap.parse_args(argv)
     import torch
 
@@ -586,14 +604,21 @@ def main(argv: list[str] | None = None) -> dict:
     os.environ.setdefault("YOLO_CONFIG_DIR", str(work / "config"))
     t0 = time.time()
     ctx = {"profile": p, "device": device, "runs": work / "runs", "camvid_dir": a.camvid, "deadline": t0 + a.budget,
-           "workers": 0 if device == "cpu" else min(12, os.cpu_count() or 1)}  # fmt: skip
+           "workers": 0 if device == "cpu" else min(12, os.cpu_count() or 1),
+           "train_args": train_args(a.train_args)}  # fmt: skip
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     res = {"environment": environment(device), "profile_name": "tiny" if a.tiny else "full", "profile": asdict(p),
-           "started": started, "steps": {}}  # fmt: skip
+           "started": started, "train_args": ctx["train_args"], "steps": {}}  # fmt: skip
     only = a.only.split(",")
     gpu = res["environment"].get("gpu", "cpu").replace("NVIDIA ", "").replace(" ", "-").lower()
     stem = f"{time.strftime('%Y-%m-%d')}-{gpu}" + ("-tiny" if a.tiny else "")
     a.out.mkdir(parents=True, exist_ok=True)
+
+    def partial(step: str, out: dict) -> None:  # a step's finished parts survive a kill in its later parts
+        res["steps"][step] = {**out, "partial": True}
+        save()
+
+    ctx["partial"] = partial
 
     def save() -> None:
         res["wall_s"] = time.time() - t0
