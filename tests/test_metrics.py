@@ -116,3 +116,22 @@ def test_validator_moves_original_masks_with_the_batch():
     out = v.preprocess(batch)
     assert {t.device.type for t in (out["img"], out["semseg_mask"], *out["ori_mask"])} == {"meta"}
     assert [tuple(m.shape) for m in out["ori_mask"]] == [(20, 30), (40, 10)]
+
+
+def test_one_list_of_class_metrics_drives_every_table():
+    from ultralytics_semseg.models.val import SemSegValidator
+    from ultralytics_semseg.utils.metrics import CLASS_METRICS, SemSegMetrics
+
+    m = SemSegMetrics({0: "road", 1: "car"})
+    m.update(torch.tensor([[0, 1], [1, 1]]), torch.tensor([[0, 0], [1, 255]]))
+    s = m.semseg
+    assert list(s.per_class) == [c.name for c in CLASS_METRICS]
+    assert list(m.results_dict) == [c.mean_key for c in CLASS_METRICS] + ["metrics/aAcc", "metrics/fwIoU", "fitness"]
+    assert m.keys == list(m.results_dict)[:-1]
+    for c in CLASS_METRICS:
+        assert m.results_dict[c.mean_key] == s.means[c.name]
+    row = m.summary()[1]
+    assert list(row)[4:] == [c.title for c in CLASS_METRICS]
+    assert row["MCR"] == round(float(s.per_class["MCR"][1]), 5)
+    desc = SemSegValidator.get_desc(None).split()
+    assert desc[3:] == [c.header for c in CLASS_METRICS] and desc[-1] == "MCR(↓)"

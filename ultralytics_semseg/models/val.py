@@ -16,7 +16,7 @@ from ultralytics_semseg.constants import TASK
 from ultralytics_semseg.data.build import build_semseg_dataset, check_model_classes, check_semseg_keys
 from ultralytics_semseg.data.utils import inverse_label_lut
 from ultralytics_semseg.engine.inference import setup_inference
-from ultralytics_semseg.utils.metrics import SemSegMetrics
+from ultralytics_semseg.utils.metrics import CLASS_METRICS, SemSegMetrics
 from ultralytics_semseg.utils.ops import postprocess
 from ultralytics_semseg.utils.plotting import plot_confusion_matrix, plot_iou_bars, plot_pairs, save_class_png
 
@@ -52,11 +52,30 @@ class SemSegValidator(BaseValidator):
         """Check the dataset's semseg keys, then build the letterboxed dataset of a split and its dataloader."""
         check_semseg_keys(self.data)
         if not self.training:  # before any image is read: a model of other classes would give a wrong mIoU
-            check_model_classes(
-                self.names, self.data["names"], self.args.model, self.data.get("yaml_file", self.args.data)
-            )
+            self.check_classes()
         dataset = build_semseg_dataset(self.args, dataset_path, batch_size, self.data, mode="val", stride=self.stride)
         return build_dataloader(dataset, batch_size, self.args.workers, shuffle=False, rank=-1)
+
+    def check_classes(self) -> None:
+        """Refuse a dataset whose classes do not line up with the model's (`check_model_classes`), with one exception.
+
+        A dataset holding the model's first classes, same names at the same ids (the built-in synthetic streets are
+        ids 0-7 of the packaged 14-class `yolo11n-semseg.pt`), is scored over all of the model's classes: every id
+        means the same in both, and a pixel predicted as one of the model's other classes counts as an error, as it
+        would in `predict`. One line says so.
+
+        Raises:
+            ValueError: If the class lists disagree otherwise (see `check_model_classes`).
+        """
+        m, d = [str(x) for x in self.names.values()], [str(x) for x in self.data["names"].values()]
+        data = self.data.get("yaml_file", self.args.data)
+        if len(d) < len(m) and m[: len(d)] == d:
+            LOGGER.info(
+                f"{Path(str(data)).name} has the first {len(d)} of the model's {len(m)} classes (same names, same "
+                f"ids): scored over all {len(m)}, a pixel predicted as one of the other {len(m) - len(d)} is an error"
+            )
+            return
+        check_model_classes(self.names, self.data["names"], self.args.model, data)
 
     def preprocess(self, batch: dict) -> dict:
         """Move the batch to the device, scale images to 0-1 and remember its geometry for `postprocess`.
@@ -155,7 +174,8 @@ class SemSegValidator(BaseValidator):
 
     def get_desc(self) -> str:
         """Header of the results table."""
-        return ("%22s" + "%11s" * 7) % ("Class", "Images", "Pixels", "IoU", "Dice", "Precision", "Recall", "MCR(↓)")
+        headers = [m.header for m in CLASS_METRICS]
+        return ("%22s" + "%11s" * (2 + len(headers))) % ("Class", "Images", "Pixels", *headers)
 
     def print_results(self) -> None:
         """Log the mean scores, per-class rows with `verbose` (standalone), and aAcc, mAcc and fwIoU."""
@@ -166,12 +186,12 @@ class SemSegValidator(BaseValidator):
             f"Metrics at the original label resolution ({res}); means over classes with ground-truth or predicted "
             f"pixels; MCR = (FP + FN) / valid pixels, lower is better"
         )
-        pf = "%22s" + "%11i" * 2 + "%11.3g" * 5
-        LOGGER.info(pf % ("all", self.seen, s.pixels.sum(), s.IoU, s.DiceScore, s.precision, s.recall, s.MCR))
+        pf = "%22s" + "%11i" * 2 + "%11.3g" * len(CLASS_METRICS)
+        LOGGER.info(pf % ("all", self.seen, s.pixels.sum(), *(s.means[m.name] for m in CLASS_METRICS)))
         if self.args.verbose and not self.training:
             images = self.metrics.images_per_class.cpu().numpy()
             for c, name in self.names.items():
-                row = [s.per_class[k][c] for k in ("IoU", "Dice", "precision", "recall", "MCR")]
+                row = [s.per_class[m.name][c] for m in CLASS_METRICS]
                 LOGGER.info(pf % (name, images[c], s.pixels[c], *row))
         LOGGER.info(f"aAcc {s.aAcc:.4g}, mAcc {s.mAcc:.4g}, fwIoU {s.fwIoU:.4g}")
         if self.seen == 0:
