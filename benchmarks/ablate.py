@@ -180,8 +180,7 @@ class NoDetailDW(SemSegHead):
 
 class Concat4(SemSegHead):
     """The default head until December 2026: the upsampled stride-8 features concatenated with a P2 projection at
-    stride 4, a depthwise-separable refinement there and the classifier at stride 4 (`SemSegHead.decode` still runs
-    this layout for old checkpoints)."""
+    stride 4, a depthwise-separable refinement there and the classifier at stride 4 (never in a release)."""
 
     def __init__(self, nc, ch, c=64, aux=True):
         super().__init__(nc, ch, c, aux)
@@ -191,6 +190,12 @@ class Concat4(SemSegHead):
             DWConv(c + c_detail, c + c_detail, 3, act=nn.ReLU()), Conv(c + c_detail, c, 1, act=nn.ReLU())
         )
         self.classifier = nn.Conv2d(c, nc, 1)
+
+    def decode(self, x):
+        p2, p3, p4, p5 = x
+        y = self.fuse(self.fuse_levels(p3, p4, p5))
+        y = F.interpolate(y, size=p2.shape[2:], mode="bilinear", align_corners=False)
+        return self.classifier(self.refine(torch.cat((y, self.detail(p2)), 1)))
 
 
 class ContextMix(SemSegHead):

@@ -31,25 +31,6 @@ def test_outputs_train_eval_export():
     m.model[-1].export = False
 
 
-def test_head_of_an_older_checkpoint_still_decodes(tmp_path):
-    """Checkpoints pickle the head object: one saved before the detail logits (P2 features concatenated at stride 4,
-    then `refine` and a stride-4 classifier) must still predict after an upgrade, through a real save and load."""
-    from ultralytics.nn.modules import Conv, DWConv
-
-    m = SemSegModel("yolo11n-semseg.yaml", nc=5, verbose=False)
-    head = m.model[-1]
-    c, c_detail = head.fuse[1].conv.out_channels, head.detail[0].conv.out_channels
-    head.detail = Conv(head.detail[0].conv.in_channels, c_detail, 1, act=torch.nn.ReLU())  # the old layout
-    head.refine = torch.nn.Sequential(
-        DWConv(c + c_detail, c + c_detail, 3, act=torch.nn.ReLU()), Conv(c + c_detail, c, 1, act=torch.nn.ReLU())
-    )
-    head.classifier = torch.nn.Conv2d(c, 5, 1)
-    torch.save(m, tmp_path / "old.pt")
-    old = torch.load(tmp_path / "old.pt", weights_only=False).eval()
-    x = torch.rand(1, 3, 64, 96)
-    assert old(x).shape == (1, 5, 16, 24) and old.fuse(verbose=False)(x).shape == (1, 5, 16, 24)
-
-
 def test_no_aux_head_option(tmp_path):
     yaml = tmp_path / "noaux-semseg.yaml"
     from ultralytics_semseg.cfg import MODELS_DIR

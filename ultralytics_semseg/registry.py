@@ -11,7 +11,6 @@ import functools
 import importlib
 import inspect
 import sys
-from pathlib import Path
 from types import ModuleType
 
 from ultralytics_semseg.constants import DEFAULT_DATA, DEFAULT_MODEL, IGNORE, METRIC, TASK
@@ -179,8 +178,3 @@ def patch_tasks(tasks: ModuleType) -> None:
 
     if "ultralytics_semseg.nn.model" not in sys.modules:  # already importing: it registers itself when done
         importlib.import_module("ultralytics_semseg.nn.model")
-
-
-def package_file(*parts: str) -> Path:
-    """Path to a file shipped inside the package."""
-    return Path(__file__).parent.joinpath(*parts)

@@ -146,8 +146,6 @@ class SemSegHead(nn.Module):
         """Logits at stride 4 from (P2, P3, P4, P5)."""
         p2, p3, p4, p5 = x
         y = self.fuse(self.fuse_levels(p3, p4, p5))
-        if hasattr(self, "refine"):  # a checkpoint saved before the detail logits: features concatenated at stride 4
-            return self.classifier(self.refine(torch.cat((_resize(y, p2.shape[2:]), self.detail(p2)), 1)))
         return _resize(self.classifier(y), p2.shape[2:]) + self.detail(p2)
 
     def forward(self, x: list[torch.Tensor]):
