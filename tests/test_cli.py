@@ -157,3 +157,30 @@ def test_val_tta_sliding_window_and_label_id_pngs(trained_run, toy_data, root):
 def test_bad_slide_window_is_a_clear_error(trained_run):
     p = run_cli("semseg", "val", f"model={trained_run / 'weights' / 'best.pt'}", "slide_window=50", check=False)
     assert p.returncode and "slide_window=[50, 50] must be multiples of 32" in p.stderr
+
+
+def test_no_argument_commands_agree(toy_data, tmp_path):
+    """`yolo semseg train|val|predict` without model= or data= agree: packaged weights, built-in dataset.
+
+    Train gets only what keeps it short (its defaults are 100 epochs at 640); val and predict get no argument at all.
+    """
+    out = {}
+    for mode in ("val", "predict"):
+        p = run_cli("semseg", mode, cwd=tmp_path)
+        out[mode] = p.stdout + p.stderr
+    val = out["val"]
+    assert "has the first 8 of the model's 14 classes" in val
+    line = next(x for x in val.splitlines() if x.strip().startswith("all"))
+    assert float(line.split()[3]) > 0.7  # mIoU of the packaged weights on the built-in streets (model card: 0.79)
+    pred = out["predict"]
+    images = [x for x in pred.splitlines() if x.startswith("image ")]
+    assert len(images) == len(list(Path(toy_data["val"]).glob("*.jpg")))  # the built-in validation images
+    assert all(f"{Path(toy_data['val'])}" in x for x in images)
+    assert "aerial" not in "\n".join(images)  # street scenes come out as street classes
+    assert pred.count("is the packaged start for fine-tuning") == 1  # one line, not one per image
+    assert "bus.jpg" not in pred
+    p = run_cli("semseg", "train", "epochs=1", "imgsz=64", "batch=16", "fraction=0.25", "plots=False", "val=False",
+                f"project={tmp_path / 'runs'}", "name=t", cwd=tmp_path)  # fmt: skip
+    args = (tmp_path / "runs" / "t" / "args.yaml").read_text()
+    assert "model: yolo11n-semseg.pt" in args and "data: synthetic-streets.yaml" in args
+    assert "is the packaged start" not in p.stdout + p.stderr  # the note is for prediction

@@ -71,9 +71,34 @@ def error_block(e: BaseException) -> str:
     return f"semseg error: {body}\n  (run again with {DEBUG_ENV}=1 for the Python traceback)\n"
 
 
+def with_default_source(argv: list[str]) -> list[str]:
+    """`argv` of a `yolo semseg predict` without `source=` plus the task's default source (`default_predict_source`).
+
+    Ultralytics' default, its bus.jpg and zidane.jpg, are photos that the task's default model has never seen;
+    other commands are returned unchanged.
+    """
+    if not semseg_requested(argv) or not {"predict", "mode=predict"} & set(argv):
+        return argv
+    if any(a.startswith("source=") for a in argv):
+        return argv
+    from ultralytics.utils import LOGGER
+
+    from ultralytics_semseg.cfg import default_predict_source
+
+    source = default_predict_source()
+    LOGGER.warning(f"'source' argument is missing. Using the built-in dataset's validation images 'source={source}'.")
+    return [*argv, f"source={source}"]
+
+
 def run(entrypoint: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Call Ultralytics' `entrypoint`, turning a semseg user error into an error block and exit status 1."""
+    """Call Ultralytics' `entrypoint`, turning a semseg user error into an error block and exit status 1.
+
+    A `yolo semseg predict` without `source=` gets the task's default source first (`with_default_source`; a
+    command line passed as `entrypoint(debug="yolo ...")` is left as it is).
+    """
     try:
+        if not (kwargs.get("debug") or args):
+            sys.argv[1:] = with_default_source(sys.argv[1:])
         return entrypoint(*args, **kwargs)
     except Exception as e:
         if debug() or not is_user_error(e):

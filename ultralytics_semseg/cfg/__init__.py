@@ -6,18 +6,25 @@ its names here and hands Ultralytics full paths.
 
 from __future__ import annotations
 
+import filecmp
 import os
 import re
 import shutil
 from pathlib import Path
 
-from ultralytics_semseg.constants import TASK
+from ultralytics_semseg.constants import DEFAULT_DATA, TASK
 
 CFG_DIR = Path(__file__).parent
 MODELS_DIR = CFG_DIR / "models"
 DATASETS_DIR = CFG_DIR / "datasets"
 DEFAULT_CFG_PATH = CFG_DIR / "default.yaml"
 WEIGHTS_DIR = CFG_DIR.parent / "weights"  # pretrained checkpoints shipped in the wheel (model card: docs/models.md)
+# What each packaged checkpoint is and what to do with it: said once per process on its first use for prediction
+PACKAGED_NOTES = {
+    "yolo11n-semseg.pt": "yolo11n-semseg.pt is the packaged start for fine-tuning, pretrained on generated images only "
+    "(14 classes: 8 of street scenes, 6 of aerial tiles), not a model of real photos; fine-tune it on your data: yolo "
+    "semseg train model=yolo11n-semseg.pt data=path/to/data.yaml (model card: docs/models.md)",
+}
 HEAD_NAME = "SemSegHead"  # avoids every head-name substring that Ultralytics uses to guess other tasks
 
 
@@ -154,6 +161,37 @@ def resolve_weights(name: str | Path) -> str | Path:
         f"semseg train model={p.stem}.yaml data=your-data.yaml' (optionally with 'pretrained=yolo11n.pt' for a "
         f"detection backbone), then pass the path to runs/semseg/train/weights/best.pt."
     )
+
+
+def packaged_note(path: str | Path | None) -> str | None:
+    """The note on a packaged pretrained checkpoint if `path` is one (or a byte-identical copy of one), else None.
+
+    Examples:
+        >>> packaged_note(WEIGHTS_DIR / "yolo11n-semseg.pt")  # doctest: +ELLIPSIS
+        'yolo11n-semseg.pt is the packaged start for fine-tuning, ...'
+        >>> packaged_note("runs/semseg/train/weights/best.pt") is None
+        True
+    """
+    if not isinstance(path, (str, Path)) or not Path(path).is_file():
+        return None
+    size = Path(path).stat().st_size
+    for name, note in PACKAGED_NOTES.items():
+        packaged = WEIGHTS_DIR / name
+        if packaged.is_file() and packaged.stat().st_size == size and filecmp.cmp(path, packaged, shallow=False):
+            return note
+    return None
+
+
+def default_predict_source() -> str:
+    """`yolo semseg predict` without `source=`: the validation images of the built-in dataset, generated if needed.
+
+    They are scenes of the task's defaults (`DEFAULT_DATA`, the classes 0-7 of the packaged `DEFAULT_MODEL`), where
+    Ultralytics' own default photos (bus.jpg, zidane.jpg) are nothing the packaged weights have seen.
+    """
+    from ultralytics_semseg.data.build import check_semseg_dataset
+
+    data = check_semseg_dataset(DEFAULT_DATA)
+    return str(data["val"])
 
 
 def copy_packaged_weights(name: str | Path) -> str | Path:

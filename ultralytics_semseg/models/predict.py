@@ -10,7 +10,7 @@ from ultralytics.data.utils import IMG_FORMATS
 from ultralytics.engine.predictor import BasePredictor
 from ultralytics.utils import DEFAULT_CFG, LOGGER
 
-from ultralytics_semseg.cfg import resolve_data_yaml
+from ultralytics_semseg.cfg import packaged_note, resolve_data_yaml
 from ultralytics_semseg.compat import predict_label_summary
 from ultralytics_semseg.constants import IGNORE, TASK
 from ultralytics_semseg.data.augment import letterbox
@@ -20,6 +20,8 @@ from ultralytics_semseg.engine.inference import setup_inference
 from ultralytics_semseg.engine.results import SemSegResults
 from ultralytics_semseg.nn.head import class_map
 from ultralytics_semseg.utils.ops import postprocess, to_original_classmap
+
+_NOTED: set[str] = set()  # packaged checkpoints whose note was logged in this process
 
 
 class SemSegPredictor(BasePredictor):
@@ -93,6 +95,14 @@ class SemSegPredictor(BasePredictor):
         super().setup_model(model, verbose)
         self.check_data_classes()
         setup_inference(self.model, self.args, model)
+        self.note_packaged_weights()
+
+    def note_packaged_weights(self) -> None:
+        """One line, once per process, when predicting with a packaged pretrained checkpoint: what it is, what to do."""
+        note = packaged_note(self.args.model)
+        if note and note not in _NOTED:
+            _NOTED.add(note)
+            LOGGER.info(note)
 
     def check_data_classes(self) -> None:
         """With `data=` other than the YAML the model was trained on: its classes must match the model's.
