@@ -41,13 +41,16 @@ def trainer_amp_check(check: Callable):
 
 
 def fp16_enabled(args: SimpleNamespace) -> bool:
-    """Half-precision inference flag: `quantize=16` on recent 8.4 releases, `half=True` before."""
-    return getattr(args, "quantize", None) == 16 or bool(getattr(args, "half", False))
+    """Half-precision inference flag: `quantize=16`.
+
+    Ultralytics' `get_cfg` maps 'fp16' and the deprecated `half=True` onto it from 8.4.190, the supported floor.
+    """
+    return getattr(args, "quantize", None) == 16
 
 
 def int8_enabled(args: SimpleNamespace) -> bool:
-    """INT8 export flag: `quantize=8` on recent 8.4 releases, `int8=True` before."""
-    return getattr(args, "quantize", None) == 8 or bool(getattr(args, "int8", False))
+    """INT8 export flag: `quantize=8` (Ultralytics maps 'int8' and the deprecated `int8=True` onto it)."""
+    return getattr(args, "quantize", None) == 8
 
 
 def openvino_fp32(autobackend, weights) -> None:
@@ -117,16 +120,3 @@ def loader_batch_sampler(loader):
             "release builds its loaders differently, update compat.py"
         )
     return bs
-
-
-def tuner_kwargs(model) -> dict:
-    """Keyword arguments that hand `model` to Ultralytics' `Tuner`, where the release accepts it.
-
-    `Tuner(model=...)` seeds every trial with the caller's model on recent 8.4 releases; earlier ones rebuild it from
-    `args.model` in each trial and take no `model` argument.
-    """
-    import inspect
-
-    from ultralytics.engine.tuner import Tuner
-
-    return {"model": model} if "model" in inspect.signature(Tuner.__init__).parameters else {}

@@ -81,8 +81,7 @@ def tune(model, use_ray: bool = False, iterations: int = 300, *args: Any, **kwar
         raise TypeError(f"Positional arguments {args} require use_ray=True, pass Tuner options as keywords.")
     from ultralytics.engine.tuner import Tuner
 
-    from ultralytics_semseg.compat import tuner_kwargs
-
     space = kwargs.pop("space", None) or dict(SEMSEG_SPACE)
     tuner_args = {**load_defaults(), **model.overrides, **kwargs, "mode": "train", "space": space}
-    return Tuner(args=tuner_args, _callbacks=model.callbacks, **tuner_kwargs(model.model))(iterations=iterations)
+    # model=: every trial starts from the caller's model (weights included), not a rebuild from args.model
+    return Tuner(args=tuner_args, _callbacks=model.callbacks, model=model.model)(iterations=iterations)
