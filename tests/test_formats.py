@@ -411,7 +411,7 @@ def test_mask_kinds_and_check_lists_all_problems(tmp_path, capsys):
         "d_badsize.png: mask size 24x10 differs from image size 24x16",
         "e_badid.png: class ids [9] are not dataset classes 0..1 nor 255",
         "f_nomask.png: mask not found at",
-        "g_corrupt.png: truncated/corrupt PNG image",
+        "g_corrupt.png: truncated PNG image: the file ends at byte 11 before its image data",
         "4 errors, 0 warnings",
     ):
         assert problem in out, problem

@@ -65,7 +65,7 @@ def test_truncated_jpeg_is_skipped_by_train_val_and_check(tmp_path, tiny):
     cut_in_half(bad_train)
     cut_in_half(bad_val)
     before = hashes(tmp_path / "toy", yaml)
-    words = "truncated/corrupt JPEG image: the header is valid but the image data cannot be decoded"
+    words = "truncated JPEG image: the file ends inside its image data"
 
     p = run_cli("semseg", "train", f"model={tiny[1]}", f"data={yaml}", *TRAIN, f"project={tmp_path}", "name=t")
     out = p.stdout + p.stderr
@@ -156,7 +156,7 @@ def test_bad_masks_are_named_by_val_and_check(tmp_path, tiny):
     cv2.imwrite(str(masks / "toy_00004.png"), np.zeros((64, 128, 3), np.uint8))
     before = hashes(tmp_path / "toy", yaml)
     problems = [
-        f"{masks / 'toy_00000.png'}: unreadable mask",
+        f"{masks / 'toy_00000.png'}: truncated mask: the file ends inside its image data (IDAT)",
         f"{masks / 'toy_00001.png'}: mask size 128x60 differs from image size 128x64",
         f"{masks / 'toy_00002.png'}: class ids [9] are not dataset classes 0..7 nor 255 (ignore)",
         f"toy_00003.jpg: mask not found at {masks / 'toy_00003.png'}",

@@ -52,7 +52,8 @@ def validate_semseg_keys(d: dict[str, Any]) -> None:
 
     Checked: `label_mapping` (integers to integers, null or 'ignore_label'), `label_format` and `colors` (consistent,
     a well-formed colour table), `background` of polygon datasets (a class id, a class name or 'ignore'), and at most
-    255 classes, counting a 'background' class that `complete_semseg_keys` would append.
+    255 classes, counting a 'background' class that `complete_semseg_keys` would append; `truncated` is 'skip' or
+    'keep' (what the pair scan does with a truncated image).
 
     Raises:
         ValueError: With the YAML path and the offending key.
@@ -70,6 +71,8 @@ def validate_semseg_keys(d: dict[str, Any]) -> None:
                 )
             if not is_ignore_value(v, ignore) and not 0 <= v < len(d["names"]):
                 raise ValueError(f"{name}: 'label_mapping' maps {k} to {v}, outside classes 0..{len(d['names']) - 1}")
+    if d.get("truncated", "skip") not in {"skip", "keep"}:
+        raise ValueError(f"{name}: 'truncated' must be 'skip' (the default) or 'keep', not {d['truncated']!r}")
     fmt = _label_format(d, name)
     nc = len(d["names"])
     if fmt == "colors":

@@ -4,11 +4,12 @@ Command line::
 
     python -m ultralytics_semseg.data.check path/to/data.yaml [--splits train val]
 
-Every image/label pair of every split is verified as training would (image decodes in full, label present, mask size
-equal to the image size, ids valid after `label_mapping`, polygon lines well-formed). Errors (pairs that training would
-skip), dataset-level warnings (unknown colours, images without polygon labels, classes without any pixel) and the
-class pixel shares are printed together. The exit status is 1 when there is an error, else 0. Nothing is written: no
-cache, no dataset change. Training and `yolo semseg val` print the same errors as warnings when they start.
+Every image/label pair of every split is verified as training would (image complete and decoding in full, label present,
+mask size equal to the image size, ids valid after `label_mapping`, polygon lines well-formed). Errors (pairs that
+training would skip), dataset-level warnings (unknown colours, images without polygon labels, classes without any
+pixel, truncated images kept by `truncated: keep`) and the class pixel shares are printed together. The exit status is
+1 when there is an error, else 0. Nothing is written: no cache, no dataset change. Training and `yolo semseg val` print
+the same errors as warnings when they start.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ultralytics_semseg.data.formats import LabelFormat, label_format_for, scan_pairs
+from ultralytics_semseg.data.formats import LabelFormat, kept_truncated, label_format_for, scan_pairs
 from ultralytics_semseg.data.utils import find_images
 
 
@@ -65,7 +66,7 @@ def check_split(d: dict[str, Any], split: str, fmt: LabelFormat) -> SplitReport:
         return report
     report.notes = fmt.describe()
     try:
-        report.warnings = fmt.summarize(labels)
+        report.warnings = kept_truncated(labels) + fmt.summarize(labels)
     except FileNotFoundError as e:
         report.errors.append(str(e))
     report.counts = np.sum([x["counts"] for x in labels], 0)

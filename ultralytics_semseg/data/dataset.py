@@ -23,10 +23,10 @@ from ultralytics_semseg.data.augment import (
     SemSegMosaic,
     train_crop_shape,
 )
-from ultralytics_semseg.data.formats import label_format_for, scan_pairs
+from ultralytics_semseg.data.formats import kept_truncated, label_format_for, scan_pairs
 from ultralytics_semseg.data.sampler import seeded_rng
 
-CACHE_VERSION = "semseg-1.2"  # 1.2: images are decoded in full by the scan
+CACHE_VERSION = "semseg-1.3"  # 1.2: images are decoded in full by the scan; 1.3: truncated files are caught
 GB = 1 << 30
 
 
@@ -102,6 +102,8 @@ class SemSegDataset(BaseDataset):
             save_dataset_cache_file(self.prefix, cache_path, cache, CACHE_VERSION)
         for m in msgs:
             LOGGER.warning(f"{self.prefix}Skipping {m}")
+        for m in kept_truncated(labels):
+            LOGGER.warning(f"{self.prefix}{m}")
         if not labels:
             raise FileNotFoundError(
                 f"{self.prefix}No usable image/mask pairs in {self.img_path}: every image was skipped, see the "

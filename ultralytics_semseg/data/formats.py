@@ -25,7 +25,15 @@ from ultralytics.data.utils import img2label_paths
 from ultralytics.utils import NUM_THREADS, TQDM
 
 from ultralytics_semseg.constants import IGNORE
-from ultralytics_semseg.data.utils import apply_lut, build_label_lut, check_image, img2mask_paths, read_mask
+from ultralytics_semseg.data.utils import (
+    TruncatedImageError,
+    apply_lut,
+    build_label_lut,
+    check_image,
+    image_truncation,
+    img2mask_paths,
+    read_mask,
+)
 
 IGNORE_WORDS = {"ignore", "ignore_label"}
 Polygon = tuple[int, np.ndarray]  # (train id, (N, 2) float32 normalised x y)
@@ -52,6 +60,7 @@ class LabelFormat:
         self.mapping = {int(k): v for k, v in (data.get("label_mapping") or {}).items()}
         self.lut = build_label_lut(self.nc, self.mapping, data.get("ignore_label", IGNORE))
         self.masks_dir = data.get("masks_dir") or "masks"
+        self.keep_truncated = data.get("truncated") == "keep"  # dataset YAML 'truncated: keep'; default 'skip'
 
     def label_files(self, im_files: list[str]) -> list[str]:
         """Label file of each image: its mask mirrored into `masks_dir`."""
@@ -59,7 +68,7 @@ class LabelFormat:
 
     def cache_key(self) -> str:
         """Everything besides the files that changes the verification result."""
-        return f"{self.name}|{self.nc}|{sorted(self.mapping.items(), key=str)}"
+        return f"{self.name}|{self.nc}|{sorted(self.mapping.items(), key=str)}|keep_truncated={self.keep_truncated}"
 
     def verify(self, im_file: str, label_file: str, shape: tuple[int, int]) -> dict[str, Any]:
         """Check one label against its image of `shape` (h, w); return extra label info with per-class pixel counts.
@@ -69,6 +78,9 @@ class LabelFormat:
         """
         if not os.path.isfile(label_file):
             raise ValueError(f"{im_file}: mask not found at {label_file}")
+        cut = image_truncation(label_file)
+        if cut:  # Pillow decodes a PNG without its last chunks, and would hand over a mask that lacks its last rows
+            raise ValueError(f"{label_file}: truncated mask: {cut}; copy the file again or remove the pair")
         try:
             mask, info = self.decode(label_file, check=True)
         except ValueError as e:
@@ -133,7 +145,7 @@ class ColorMaskFormat(LabelFormat):
 
     def cache_key(self) -> str:
         """Format, class count and colour table: what changes the decoded masks besides the files."""
-        return f"{self.name}|{self.nc}|{sorted(self.colors.items())}"
+        return f"{self.name}|{self.nc}|{sorted(self.colors.items())}|keep_truncated={self.keep_truncated}"
 
     def decode(self, path: str, check: bool = False) -> tuple[np.ndarray, dict[str, Any]]:
         """Read a colour mask into train ids; with `check`, count the pixels of colours missing from the table."""
@@ -254,16 +266,35 @@ def class_counts(mask: np.ndarray, nc: int) -> np.ndarray:
 def verify_pair(args: tuple[str, str, LabelFormat]) -> tuple[dict | None, str]:
     """Check one image/label pair; return (label dict, '') when usable, or (None, reason) naming file and problem.
 
-    The image is decoded in full (`check_image`), so a truncated file is caught here and not mid-epoch. The label
-    dict holds the file paths, the image shape (h, w), per-class pixel counts and format extras. Nothing is written.
+    The image's structure is checked and it is decoded in full (`check_image`), so a truncated file is caught here and
+    not mid-epoch; with `truncated: keep` in the dataset YAML a truncated image that still decodes is kept, its label
+    dict marked 'truncated' (see `kept_truncated`). The label dict holds the file paths, the image shape (h, w),
+    per-class pixel counts and format extras. Nothing is written.
     """
     im_file, label_file, fmt = args
+    kept = {}
     try:
-        h, w = check_image(im_file)
+        try:
+            h, w = check_image(im_file)
+        except TruncatedImageError as e:
+            if not fmt.keep_truncated:
+                raise
+            h, w = check_image(im_file, keep_truncated=True)  # still an error when nothing decodes
+            kept = {"truncated": str(e)}
         info = fmt.verify(im_file, label_file, (h, w))
     except ValueError as e:
         return None, str(e)
-    return {"im_file": im_file, "mask_file": label_file, "shape": (h, w), **info}, ""
+    return {"im_file": im_file, "mask_file": label_file, "shape": (h, w), **info, **kept}, ""
+
+
+def kept_truncated(labels: list[dict]) -> list[str]:
+    """One warning per truncated image kept by the dataset YAML's `truncated: keep` (named once, like a skip)."""
+    return [
+        f"{x['truncated']} - kept because the dataset YAML sets 'truncated: keep': its missing part is decoded as grey "
+        "and trained on with the full mask"
+        for x in labels
+        if x.get("truncated")
+    ]
 
 
 def scan_pairs(

@@ -79,13 +79,133 @@ def image_format(path: str | Path) -> str | None:
     return next((fmt for sig, fmt in IMAGE_SIGNATURES.items() if head.startswith(sig)), None)
 
 
-def check_image(path: str | Path, flags: int = cv2.IMREAD_COLOR) -> tuple[int, int]:
+class TruncatedImageError(ValueError):
+    """An image whose file ends before its image data does (an interrupted copy or download).
+
+    Decoders often return such an image without an error, its missing part grey or black (libjpeg only warns
+    'Premature end of JPEG file'), so `check_image` looks at the file's structure as well as decoding it.
+    """
+
+
+def _jpeg_truncation(data: bytes) -> str | None:
+    """Why a JPEG's bytes end early, or None: its segments are walked to the first scan, which an EOI must follow.
+
+    Entropy-coded data never holds the bytes FF D9 (an FF in it is followed by 00 or a restart marker), so an EOI after
+    the first SOS is the image's end; data appended after it (e.g. the video of a motion photo) is allowed.
+    """
+    i, n = 2, len(data)
+    while True:
+        if i >= n:
+            return f"the file ends inside its header, at byte {n}"
+        if data[i] != 0xFF:
+            return None  # not a marker where one belongs: corrupt rather than cut, left to the decoder
+        while i < n and data[i] == 0xFF:  # a marker, after any fill bytes
+            i += 1
+        if i + 3 > n:
+            return f"the file ends inside its header, at byte {n}"
+        marker = data[i]
+        if marker == 0xDA:  # SOS: scan data follows
+            break
+        if marker == 0xD9:
+            return "the end-of-image marker comes before any image data"
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            i += 1
+            continue
+        i += 1 + int.from_bytes(data[i + 1 : i + 3], "big")
+    if data.find(b"\xff\xd9", i) < 0:
+        return (
+            f"the file ends inside its image data, at byte {n}, without the end-of-image marker (FF D9); "
+            "the missing part would decode as grey"
+        )
+    return None
+
+
+def _png_truncation(data: bytes) -> str | None:
+    """Why a PNG's bytes end early, or None: its chunks are walked to IEND."""
+    i, n, idat = 8, len(data), False
+    while i + 8 <= n:
+        length, kind = int.from_bytes(data[i : i + 4], "big"), data[i + 4 : i + 8]
+        end = i + 12 + length
+        if end > n:
+            where = "image data (IDAT)" if kind == b"IDAT" else f"chunk {kind.decode('latin-1')!r}"
+            return f"the file ends inside its {where}, at byte {n} of {end} or more"
+        if kind == b"IEND":
+            return None
+        idat |= kind == b"IDAT"
+        i = end
+    return f"the file ends at byte {n} {'after' if idat else 'before'} its image data, without the IEND chunk"
+
+
+def _tiff_truncation(data: bytes) -> str | None:
+    """Why a TIFF's bytes end early, or None: its first directory and that image's strips or tiles must be in the file.
+
+    Parsed here rather than by Pillow, whose failure to open a file makes Ultralytics try to install a HEIF plug-in.
+    """
+    n, order = len(data), "little" if data[:2] == b"II" else "big"
+
+    def num(i: int, k: int) -> int:
+        return int.from_bytes(data[i : i + k], order)
+
+    ifd = num(4, 4)
+    if n < 8 or ifd + 2 > n or ifd + 2 + 12 * num(ifd, 2) > n:
+        return f"the file ends at byte {n}, before the end of its image directory (at byte {ifd})"
+    tags = {}
+    for e in range(ifd + 2, ifd + 2 + 12 * num(ifd, 2), 12):
+        tag, kind, count = num(e, 2), num(e + 2, 2), num(e + 4, 4)
+        if tag in {273, 279, 324, 325} and kind in {3, 4}:  # strip/tile offsets and byte counts, SHORT or LONG
+            k = 2 if kind == 3 else 4
+            at = e + 8 if count * k <= 4 else num(e + 8, 4)
+            if at + count * k > n:
+                return f"the file ends at byte {n}, inside the table of its image data (at byte {at})"
+            tags[tag] = [num(at + j * k, k) for j in range(count)]
+    offsets, counts = tags.get(273) or tags.get(324) or [], tags.get(279) or tags.get(325) or []
+    end = max((o + c for o, c in zip(offsets, counts)), default=0)
+    return f"the file ends at byte {n} but its image data runs to byte {end}" if end > n else None
+
+
+def _riff_or_bmp_truncation(data: bytes, fmt: str, size: int) -> str | None:
+    """Why a BMP or WebP ends early, or None: both state their file size in the header."""
+    if len(data) < 8:
+        return f"the file ends inside its header, at byte {size}"
+    declared = int.from_bytes(data[2:6], "little") if fmt == "BMP" else int.from_bytes(data[4:8], "little") + 8
+    return f"the file ends at byte {size} but its header says {declared} bytes" if size < declared else None
+
+
+def image_truncation(path: str | Path, fmt: str | None = None) -> str | None:
+    """Why an image file ends before its image data does, or None when it is complete (or its format unchecked).
+
+    JPEG (no end-of-image marker after the first scan), PNG (no IEND chunk, e.g. an IDAT cut off), TIFF (strips or
+    tiles beyond the end of the file), BMP and WebP (shorter than their header says) are checked; reads only.
+
+    Examples:
+        >>> image_truncation("bus.jpg")  # doctest: +SKIP
+        >>> image_truncation("half_of_bus.jpg")  # doctest: +SKIP
+        'the file ends inside its image data, at byte 68340, without the end-of-image marker (FF D9); ...'
+    """
+    fmt = fmt or image_format(path)
+    if fmt not in {"JPEG", "PNG", "TIFF", "BMP", "WebP"}:
+        return None
+    with open(path, "rb") as f:
+        data = f.read()
+    if fmt == "JPEG":
+        return _jpeg_truncation(data)
+    if fmt == "PNG":
+        return _png_truncation(data)
+    if fmt == "TIFF":
+        return _tiff_truncation(data)
+    return _riff_or_bmp_truncation(data, fmt, len(data))
+
+
+def check_image(path: str | Path, flags: int = cv2.IMREAD_COLOR, keep_truncated: bool = False) -> tuple[int, int]:
     """Decode an image fully with the reader training uses and return its (h, w); never writes to the file.
 
-    A header check (such as PIL's `verify()`) passes a JPEG cut in half by an interrupted copy, which training then
-    cannot read; decoding it here catches it once, before any work.
+    A header check (such as PIL's `verify()`) passes a JPEG cut in half by an interrupted copy, and a decoder often
+    returns it with a grey lower half, so the file's structure is checked too (`image_truncation`); with
+    `keep_truncated` that check is skipped and an image that still decodes is accepted.
 
     Raises:
+        TruncatedImageError: Starting with the file name and 'truncated <format> image', for a file that ends before
+            its image data does (`image_truncation`), whether or not a decoder would return an image.
         ValueError: Starting with the file name: 'truncated/corrupt' for a file in an image format whose data cannot
             be decoded, 'not a readable image' for an empty file or one that is in no image format.
 
@@ -102,6 +222,11 @@ def check_image(path: str | Path, flags: int = cv2.IMREAD_COLOR) -> tuple[int, i
         raise ValueError(f"{path}: not a readable image ({type(e).__name__}: {e})") from None
     if not size:
         raise ValueError(f"{path}: not a readable image: the file is empty (0 bytes)")
+    cut = image_truncation(path, fmt) if fmt and not keep_truncated else None
+    if cut:
+        raise TruncatedImageError(
+            f"{path}: truncated {fmt} image: {cut} (e.g. an interrupted copy); copy the file again or remove it"
+        )
     im = imread(path, flags)
     if im is None:
         if fmt is None:
