@@ -18,8 +18,7 @@ from ultralytics_semseg.data.build import check_model_classes
 from ultralytics_semseg.data.utils import check_image
 from ultralytics_semseg.engine.inference import setup_inference
 from ultralytics_semseg.engine.results import SemSegResults
-from ultralytics_semseg.nn.head import class_map
-from ultralytics_semseg.utils.ops import postprocess, to_original_classmap
+from ultralytics_semseg.utils.ops import argmax_classes, postprocess, to_original_classmap
 
 _NOTED: set[str] = set()  # packaged checkpoints whose note was logged in this process
 
@@ -169,7 +168,7 @@ class SemSegPredictor(BasePredictor):
         if logits.ndim == 4:
             full = postprocess(preds, input_hw, shapes, ratio_pads, return_logits=True)
             probs = [x.softmax(0) for x in full]
-            return [class_map(x[None])[0] for x in full], [p.max(0).values for p in probs], probs
+            return [argmax_classes(x[None])[0] for x in full], [p.max(0).values for p in probs], probs
         maps = postprocess(preds, input_hw, shapes, ratio_pads)
         if isinstance(preds, (list, tuple)) and len(preds) == 2 and preds[1] is not None and preds[1].ndim == 3:
             confs = [to_original_classmap(c, s, rp) for c, s, rp in zip(preds[1], shapes, ratio_pads)]

@@ -18,6 +18,18 @@ def to_original_logits(logits: torch.Tensor, input_hw: tuple[int, int], ori_hw: 
     return scale_masks(logits.float(), tuple(ori_hw), ratio_pad=ratio_pad)
 
 
+def argmax_classes(logits: torch.Tensor) -> torch.Tensor:
+    """Class map (B, H, W) of (B, C, H, W) logits: `nn.head.class_map`'s result, the first maximum's index.
+
+    `max(1).indices` instead of `argmax(1)`: the same indices (both return the first maximum), but the logits that
+    `to_original_logits` returns are channels-last, and on the CPU `max` reduces those contiguous per-pixel class
+    scores about 9x faster than `argmax` (bus.jpg at imgsz 640, 14 classes: 10 instead of 95 ms; docs/benchmarks.md).
+    """
+    if logits.shape[1] == 0:
+        return class_map(logits)
+    return logits.max(1).indices.to(torch.uint8 if logits.shape[1] <= 256 else torch.int32)
+
+
 def to_original_classmap(classmap: torch.Tensor, ori_hw: tuple[int, int], ratio_pad=None) -> torch.Tensor:
     """Remove the padding from an exported model's (H, W) class map and resize it to `ori_hw` (nearest)."""
     x = scale_masks(classmap[None, None].float(), tuple(ori_hw), ratio_pad=ratio_pad, mode="nearest")
@@ -38,5 +50,5 @@ def postprocess(preds, input_hw, ori_shapes, ratio_pads=None, return_logits: boo
             out.append(to_original_classmap(p, ori, rp))
             continue
         logits = to_original_logits(p[None], input_hw, ori, rp)
-        out.append(logits[0] if return_logits else class_map(logits)[0])
+        out.append(logits[0] if return_logits else argmax_classes(logits)[0])
     return out
