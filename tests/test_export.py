@@ -14,12 +14,20 @@ import pytest
 import torch
 from conftest import run_cli
 
+NC = 14  # classes of the packaged weights; the built-in streets' 8 are their first 8
+
 
 @pytest.fixture(scope="module")
-def weights(trained_run, tmp_path_factory) -> Path:
-    """A private copy of the trained weights, so exports of this module do not collide with other tests'."""
+def weights(tmp_path_factory) -> Path:
+    """A private copy of the packaged weights, so exports of this module do not collide with other tests'.
+
+    They predict every class of the built-in streets, so parity below 99.9 % of the pixels shows (a 2-epoch test run
+    predicts one class everywhere, which any export reproduces).
+    """
+    from ultralytics_semseg.cfg import WEIGHTS_DIR
+
     d = tmp_path_factory.mktemp("export")
-    (d / "m.pt").write_bytes((trained_run / "weights" / "best.pt").read_bytes())
+    (d / "m.pt").write_bytes((WEIGHTS_DIR / "yolo11n-semseg.pt").read_bytes())
     return d / "m.pt"
 
 
@@ -131,10 +139,11 @@ def test_exported_predictions_and_val_match_pytorch(weights, sources, fmt, args,
     from ultralytics import YOLO
 
     f = _export(weights, fmt, *args)
-    assert check_output_contract(f, nc=8) == mode
+    assert check_output_contract(f, nc=NC) == mode
     for kind in kinds:
         imgsz = {"rect": 256, "square": 128}[kind]  # the sources' long side
         ref, got = _maps(str(weights), sources[kind], imgsz), _maps(f, sources[kind], imgsz)
+        assert len(np.unique(np.concatenate([a.ravel() for a in ref]))) >= 4  # a reference that can disagree
         for a, b in zip(ref, got):
             assert a.shape == b.shape and (a == b).mean() >= 0.999, (fmt, kind, (a == b).mean())
     if kinds == ["square"]:
