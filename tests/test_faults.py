@@ -45,6 +45,20 @@ def image_dataset(root: Path, n_val: int = 2, extra_yaml: str = "") -> Path:
     return yaml
 
 
+def make_data(root: Path, n_train: int = 4, n_val: int = 2) -> Path:
+    """A tiny 3-class dataset of 32x32 noise images and id masks at `root`; returns its data YAML."""
+    rng = np.random.default_rng(0)
+    for split, n in (("train", n_train), ("val", n_val)):
+        (root / "images" / split).mkdir(parents=True, exist_ok=True)
+        (root / "masks" / split).mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            cv2.imwrite(str(root / "images" / split / f"{i}.jpg"), rng.integers(0, 255, (32, 32, 3), dtype=np.uint8))
+            cv2.imwrite(str(root / "masks" / split / f"{i}.png"), rng.integers(0, 3, (32, 32), dtype=np.uint8))
+    yaml = root / "data.yaml"
+    yaml.write_text(f"path: {root}\ntrain: images/train\nval: images/val\nnames: [a, b, c]\n")
+    return yaml
+
+
 def cut(path: Path, fraction: float) -> None:
     data = path.read_bytes()
     path.write_bytes(data[: int(len(data) * fraction)])
@@ -156,3 +170,106 @@ def test_old_cache_rescans_and_truncated_keep_flag(tmp_path, monkeypatch):
     yaml.write_text(yaml.read_text().replace("truncated: keep", "truncated: maybe"))
     with pytest.raises(ValueError, match="'truncated' must be 'skip' \\(the default\\) or 'keep'"):
         check_semseg_dataset(yaml)
+
+
+# Row 2: checkpoints written atomically, kills while saving, truncated checkpoints -------------------------------------
+
+KILLER = Path(__file__).with_name("_save_kill.py")
+
+
+def _rows(run: Path) -> list[dict[str, float]]:
+    import csv
+
+    with open(run / "results.csv") as f:
+        return [{k: float(v) for k, v in r.items() if k != "time"} for r in csv.DictReader(f)]
+
+
+def _killed(step: str, name: str, n: int, *args: str) -> None:
+    """Run `yolo *args` with a SIGKILL at the n-th `step` of `name`'s save; assert that it was killed there."""
+    import signal
+    import subprocess
+
+    p = subprocess.run([sys.executable, str(KILLER), step, name, str(n), *args], capture_output=True, text=True)
+    assert p.returncode == -signal.SIGKILL, f"not killed at {step} {name} #{n}: rc {p.returncode}\n{p.stderr[-3000:]}"
+
+
+def _train_args(root: Path) -> list[str]:
+    return ["semseg", "train", "model=yolo11n-semseg.yaml", f"data={root / 'data.yaml'}", "epochs=2", "imgsz=32",
+            "batch=2", "seed=1", "plots=False", "workers=0", "save_period=1", f"project={root}", "exist_ok=True",
+            "device=cpu"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory) -> Path:
+    """A 2-epoch run on `make_data` at imgsz 32, checkpoints each epoch; its folder (data beside it)."""
+    root = tmp_path_factory.mktemp("faults")
+    make_data(root)
+    run_cli(*_train_args(root), "name=full")
+    return root / "full"
+
+
+def test_kills_while_saving_leave_intact_checkpoints_and_resume_exactly(full_run):
+    """SIGKILL at three points of the saves: while results.csv, while last.pt (temporary file written, not renamed)
+    and while the final last.pt is rewritten (optimizer stripped). After each, every checkpoint loads; resuming twice
+    gives every epoch's row of the uninterrupted run exactly.
+    """
+    import torch
+
+    from ultralytics_semseg.utils.files import checkpoint_problem
+
+    tmp_path = full_run.parent
+    args = _train_args(tmp_path)
+    run, weights = tmp_path / "killed", tmp_path / "killed" / "weights"
+
+    def intact() -> dict:
+        for f in weights.glob("*.pt"):
+            assert checkpoint_problem(f) is None, f
+        return torch.load(weights / "last.pt", weights_only=False)
+
+    _killed("rename", "results.csv", 2, *args, "name=killed")  # epoch 2's row: last.pt of epoch 1 stays
+    assert intact()["epoch"] == 0 and len(_rows(run)) == 1
+    resume = ["semseg", "train", "resume", f"model={weights / 'last.pt'}"]
+    _killed("write", "last.pt", 1, *resume)  # epoch 2's row is saved, its last.pt not
+    assert intact()["epoch"] == 0 and len(_rows(run)) == 2
+    assert list(weights.glob(".*.partial"))  # the killed process's temporary file, never renamed
+    _killed("rename", "last.pt", 2, *resume)  # epoch 2 ends; killed while the optimizer is stripped from last.pt
+    ckpt = intact()
+    assert ckpt["epoch"] == 1 and ckpt["optimizer"] is not None  # the complete epoch-2 checkpoint, not half of it
+    assert not list(weights.glob(".*.partial"))[1:]  # stale ones of dead processes are removed by the next save
+    full, resumed = _rows(full_run), _rows(run)
+    assert len(full) == len(resumed) == 2
+    for a, b in zip(full, resumed):
+        assert max(abs(a[k] - b[k]) for k in a) <= 1e-4, ("resumed run diverged", a, b)
+
+
+def test_truncated_checkpoint_is_a_named_error_naming_the_intact_ones(tmp_path, full_run):
+    """A last.pt cut short (an older version's killed save, an interrupted copy) given to val, predict and resume."""
+    import shutil
+
+    from ultralytics import YOLO
+
+    from ultralytics_semseg.models.train import SemSegTrainer
+    from ultralytics_semseg.utils.files import CorruptCheckpointError, check_checkpoint
+
+    shutil.copytree(full_run, tmp_path / "r")
+    weights = tmp_path / "r" / "weights"
+    last, epoch0 = weights / "last.pt", weights / "epoch0.pt"
+    epoch0.write_bytes(epoch0.read_bytes()[:-5000])  # cut near its end: the zip index is lost
+    last.write_bytes(last.read_bytes()[: last.stat().st_size // 2])
+    expected = f"{last}: truncated or corrupt checkpoint: the file ends before the end of its zip"
+    intact = f"Intact checkpoints in {weights}, newest first: "
+
+    p = run_cli("semseg", "val", f"model={last}", check=False)
+    out = p.stdout + p.stderr
+    assert p.returncode == 1 and "Traceback" not in out, out[-3000:]
+    assert f"semseg error: {expected}" in out and intact in out, out[-3000:]
+    names = out.split(intact, 1)[1].split(". Use one")[0]
+    assert "best.pt (" in names and "epoch1.pt (" in names and "epoch0.pt" not in names, names
+    for load in (
+        lambda: YOLO(last).predict(full_run.parent / "images" / "val"),  # a semseg run folder: args.yaml says so
+        lambda: SemSegTrainer(overrides={"resume": str(last)}),
+    ):
+        with pytest.raises(CorruptCheckpointError, match=intact):
+            load()
+    with pytest.raises(CorruptCheckpointError, match="truncated or corrupt checkpoint"):
+        check_checkpoint(epoch0)

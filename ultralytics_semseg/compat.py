@@ -120,3 +120,20 @@ def loader_batch_sampler(loader):
             "release builds its loaders differently, update compat.py"
         )
     return bs
+
+
+@contextmanager
+def trainer_strip_optimizer(strip: Callable):
+    """Within the block, Ultralytics' `BaseTrainer.final_eval` strips `last.pt` / `best.pt` with `strip(f, s, updates)`.
+
+    `final_eval` calls the `strip_optimizer` imported into `ultralytics.engine.trainer`, which `torch.save`s straight
+    over the checkpoint; the semseg trainer passes one that writes a temporary file and renames it (`atomic_strip`).
+    """
+    import ultralytics.engine.trainer as trainer
+
+    original = trainer.strip_optimizer
+    trainer.strip_optimizer = partial(strip, original)
+    try:
+        yield
+    finally:
+        trainer.strip_optimizer = original

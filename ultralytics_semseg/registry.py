@@ -7,10 +7,12 @@ Ultralytics name touched here and tests/test_surface.py checks each of them.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import inspect
 import sys
+from pathlib import Path
 from types import ModuleType
 
 from ultralytics_semseg.constants import DEFAULT_DATA, DEFAULT_MODEL, IGNORE, METRIC, TASK
@@ -103,11 +105,36 @@ def patch_yolo(module: ModuleType) -> None:
         bound.arguments["model"], bound.arguments["task"] = resolve_model(
             bound.arguments["model"], bound.arguments["task"]
         )
+        check_semseg_checkpoint(bound.arguments["model"], bound.arguments["task"])
         init(*bound.args, **bound.kwargs)
 
     yolo.task_map = patched_task_map
     yolo.__init__ = patched_init
     yolo._semseg_patched = True
+
+
+def check_semseg_checkpoint(model, task: str | None) -> None:
+    """Name a truncated or corrupt semseg `.pt` (and the intact checkpoints beside it) before Ultralytics unpickles it.
+
+    Semseg means: `task='semseg'`, a `yolo semseg ...` command line, or a run folder whose args.yaml says so. Other
+    tasks' files keep Ultralytics' own error.
+
+    Raises:
+        CorruptCheckpointError: See `ultralytics_semseg.utils.files.check_checkpoint`.
+    """
+    if not isinstance(model, (str, Path)) or Path(model).suffix != ".pt" or not Path(model).is_file():
+        return
+    from _ultralytics_semseg_hook import semseg_requested
+    from ultralytics_semseg.utils.files import check_checkpoint, checkpoint_problem
+
+    if checkpoint_problem(model) is None:
+        return
+    args = Path(model).resolve().parent.parent / "args.yaml"
+    semseg_run = False
+    with contextlib.suppress(OSError):
+        semseg_run = f"task: {TASK}" in args.read_text(errors="replace")
+    if task == TASK or semseg_requested(sys.argv[1:]) or semseg_run:
+        check_checkpoint(model)
 
 
 def patch_callbacks(base: ModuleType) -> None:

@@ -116,6 +116,10 @@ SURFACE: tuple[Touch, ...] = (
             "resume",
             "stride",
             "ema",
+            "wdir",
+            "last",
+            "best",
+            "csv",
         ),
     ),  # fmt: skip
     Touch(f"{_T}.__init__", "overrides", "models.train", params=("cfg", "overrides", "_callbacks")),
@@ -331,6 +335,21 @@ SURFACE: tuple[Touch, ...] = (
     Touch("ultralytics.utils.DataExportMixin", "subclasses", "utils.metrics"),
     Touch("ultralytics.utils.SimpleClass", "subclasses", "utils.metrics"),
     Touch("ultralytics.nn.autobackend.check_class_names", "calls", "models.predict", params=("names",)),
+    # --- issue 21: atomic checkpoints and results.csv, run-folder lock, named checkpoint errors (models/train.py) ---
+    Touch(f"{_T}.save_model", "overrides", "models.train (AtomicPath for self.wdir/last/best during the call)"),
+    Touch(
+        f"{_T}.save_metrics", "overrides", "models.train (self.csv pointed at a temporary file)", params=("metrics",)
+    ),
+    Touch(f"{_T}.final_eval", "overrides", "models.train, compat.trainer_strip_optimizer"),
+    Touch(f"{_T}.check_resume", "overrides", "models.train (run-folder lock)", params=("overrides",)),
+    Touch(f"{_T}.train", "overrides", "models.train (releases the lock)"),
+    Touch(
+        "ultralytics.engine.trainer.strip_optimizer",
+        "writes",
+        "compat.trainer_strip_optimizer",
+        params=("f", "s", "updates"),
+    ),
+    Touch("ultralytics.cfg.get_save_dir", "calls", "models.train", params=("args",)),
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import random
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from ultralytics.cfg import get_save_dir
 from ultralytics.data.build import build_dataloader
 from ultralytics.engine.trainer import BaseTrainer
 from ultralytics.utils import DEFAULT_CFG, LOGGER, RANK, colorstr
@@ -17,15 +19,56 @@ from ultralytics.utils.checks import check_amp as ultralytics_check_amp
 from ultralytics.utils.torch_utils import torch_distributed_zero_first, unwrap_model
 
 from ultralytics_semseg.cfg import load_defaults, resolve_weights
-from ultralytics_semseg.compat import loader_batch_sampler, trainer_amp_check, trainer_sets_class_weights
+from ultralytics_semseg.compat import (
+    loader_batch_sampler,
+    trainer_amp_check,
+    trainer_sets_class_weights,
+    trainer_strip_optimizer,
+)
 from ultralytics_semseg.constants import STRIDE, TASK
 from ultralytics_semseg.data.build import build_semseg_dataset, check_semseg_dataset
 from ultralytics_semseg.data.sampler import SeededEpochSampler
 from ultralytics_semseg.models.val import SemSegValidator
 from ultralytics_semseg.nn.model import SemSegModel
+from ultralytics_semseg.utils.files import (
+    TMP_SUFFIX,
+    AtomicPath,
+    RunLock,
+    atomic_write_bytes,
+    check_checkpoint,
+    disk_full,
+    remove_stale_partials,
+)
 from ultralytics_semseg.utils.plotting import plot_class_distribution, plot_pairs
 
 RESUME_KEY = "semseg_resume"  # the exact resume state inside ckpt['optimizer'] (see SemSegTrainer.resume_state)
+
+
+def atomic_strip(strip_optimizer, f: str | Path = "best.pt", s: str = "", updates: dict | None = None) -> dict:
+    """Ultralytics' `strip_optimizer(f, s, updates)` into a temporary file beside the target, renamed into place.
+
+    A kill while the final `last.pt` / `best.pt` are rewritten at the end of training leaves the previous file; a full
+    disk is a `DiskFullError` and leaves it too.
+    """
+    target = Path(s or f)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}{TMP_SUFFIX}")
+
+    class _Unnamed(logging.Filter):  # 'Optimizer stripped from last.pt, saved as .last.pt.<pid>.partial': no
+        def filter(self, record: logging.LogRecord) -> bool:
+            if isinstance(record.msg, str):
+                record.msg = record.msg.replace(f" saved as {tmp},", "" if not s else f" saved as {s},")
+            return True
+
+    LOGGER.addFilter(log_filter := _Unnamed())
+    try:
+        with disk_full(target, "final checkpoint", intact=f"{target.name} is left as the last epoch saved it"):
+            out = strip_optimizer(f, s=str(tmp), updates=updates)
+            if tmp.exists():
+                os.replace(tmp, target)
+    finally:
+        LOGGER.removeFilter(log_filter)
+        tmp.unlink(missing_ok=True)
+    return out
 
 
 def get_rng_states() -> dict:
@@ -132,6 +175,77 @@ class SemSegTrainer(BaseTrainer):
             # Ultralytics keeps one core free for loader workers, but CPU training loads in the main process
             # (workers=0), so the model may use every core.
             torch.set_num_threads(os.cpu_count() or 1)
+
+    def check_resume(self, overrides: dict) -> None:
+        """Ultralytics' resume check, after naming a truncated checkpoint; then lock the run folder.
+
+        Called by `BaseTrainer.__init__` before it writes anything (args.yaml, a fresh results.csv) into the run folder,
+        so a second run into a folder that a live run writes into (`exist_ok=True`, same project/name) is refused
+        here, before it touches a file, naming the running one. The folder is fixed now (`args.save_dir`), so the one
+        locked is the one used.
+
+        Raises:
+            CorruptCheckpointError: For a truncated resume checkpoint, naming the intact ones beside it.
+            RunFolderBusyError: If another live run holds the folder's lock.
+        """
+        resume = self.args.resume
+        if isinstance(resume, (str, Path)) and str(resume).endswith(".pt") and Path(resume).is_file():
+            check_checkpoint(resume)
+        super().check_resume(overrides)
+        self._run_lock = None
+        if RANK == -1:  # DDP workers run inside the launcher's lock
+            self.args.save_dir = str(get_save_dir(self.args))
+            self._run_lock = RunLock(self.args.save_dir).acquire()
+
+    def train(self):
+        """Ultralytics' training, releasing the run folder's lock when it ends (also on an error)."""
+        try:
+            return super().train()
+        finally:
+            if getattr(self, "_run_lock", None) is not None:
+                self._run_lock.release()
+
+    def save_model(self):
+        """Ultralytics' checkpoint saving, with last.pt, best.pt and epochN.pt written atomically.
+
+        `BaseTrainer.save_model` serialises the checkpoint once and writes it with `Path.write_bytes` to `self.last`,
+        `self.best` and `self.wdir / 'epochN.pt'`; for the call those are `AtomicPath`s, whose `write_bytes` writes a
+        temporary file in the same folder, flushes it and renames it into place. A kill at any moment leaves the
+        previous checkpoint or the new one; a full disk is a `DiskFullError` naming the file, the old one intact.
+        """
+        paths = self.wdir, self.last, self.best
+        self.wdir, self.last, self.best = (AtomicPath(p) for p in paths)
+        try:
+            remove_stale_partials(self.wdir)
+            with disk_full(self.wdir, "checkpoint", intact="the checkpoints saved before are intact"):
+                return super().save_model()
+        finally:
+            self.wdir, self.last, self.best = paths
+
+    def save_metrics(self, metrics: dict) -> None:
+        """Ultralytics' results.csv row, appended to a copy of the file that is then renamed over it.
+
+        A kill while writing leaves the previous rows whole; a full disk is a `DiskFullError`, results.csv as it was.
+        """
+        csv = self.csv
+        tmp = csv.with_name(f".{csv.name}.{os.getpid()}{TMP_SUFFIX}")
+        try:
+            with disk_full(csv, "results CSV", intact=f"{csv.name} keeps the rows of the epochs before"):
+                if csv.exists():
+                    tmp.write_bytes(csv.read_bytes())
+                self.csv = tmp  # the header too goes to the temporary file when there is no results.csv yet
+                super().save_metrics(metrics)
+                with open(tmp, "rb+") as f:
+                    os.fsync(f.fileno())
+                os.replace(tmp, csv)
+        finally:
+            self.csv = csv
+            tmp.unlink(missing_ok=True)
+
+    def final_eval(self):
+        """Ultralytics' final validation, which strips last.pt and best.pt, here atomically (`atomic_strip`)."""
+        with trainer_strip_optimizer(atomic_strip):
+            return super().final_eval()
 
     def get_dataset(self) -> dict:
         """Check the dataset YAML; packaged names resolve and the synthetic dataset generates on first use."""
@@ -250,6 +364,7 @@ class SemSegTrainer(BaseTrainer):
             return
         if self.train_sampler is not None:
             self.train_sampler.epoch = self.start_epoch
+        self._trim_results_csv()
         state = (ckpt.get("optimizer") or {}).get(RESUME_KEY)
         if not state or state.get("epoch") != ckpt.get("epoch"):
             LOGGER.warning(
@@ -270,6 +385,22 @@ class SemSegTrainer(BaseTrainer):
         LOGGER.info(
             f"Restored the exact model, EMA, optimizer, gradient and random states of epoch {ckpt['epoch'] + 1}"
         )
+
+    def _trim_results_csv(self) -> None:
+        """Drop results.csv rows of epochs after the resume checkpoint's (a kill between the CSV and last.pt saves)."""
+        if not self.csv.exists():
+            return
+        lines = self.csv.read_text(encoding="utf-8").splitlines(keepends=True)
+        keep = [
+            x for x in lines[1:] if x.split(",", 1)[0].strip().isdigit() and int(x.split(",")[0]) <= self.start_epoch
+        ]
+        if len(keep) < len(lines) - 1:
+            with disk_full(self.csv, "results CSV", intact=f"{self.csv.name} is unchanged"):
+                atomic_write_bytes(self.csv, "".join(lines[:1] + keep).encode())
+            LOGGER.warning(
+                f"{self.csv}: dropped {len(lines) - 1 - len(keep)} row(s) after epoch {self.start_epoch}, written "
+                f"after {self.args.resume}'s epoch (the run was stopped between saving the two); they are redone now"
+            )
 
     def _close_dataloader_mosaic(self) -> None:
         """Ultralytics' mosaic closing, which restarts the loader's pass: the restarted pass is this epoch's."""
