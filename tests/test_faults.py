@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -273,3 +274,87 @@ def test_truncated_checkpoint_is_a_named_error_naming_the_intact_ones(tmp_path, 
             load()
     with pytest.raises(CorruptCheckpointError, match="truncated or corrupt checkpoint"):
         check_checkpoint(epoch0)
+
+
+# Row 3: a full disk ---------------------------------------------------------------------------------------------------
+
+
+def _file_size_limit(limit: int):
+    """preexec_fn: a file size limit (as `ulimit -f`), with SIGXFSZ ignored so that write() fails with EFBIG."""
+    import resource
+    import signal
+
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+def test_full_disk_while_saving_a_checkpoint_is_a_named_error(tmp_path, full_run):
+    """Training into a folder with a finished run, a file size limit of 8 MB (its checkpoints are 36 MB): exit 1, one
+    error block naming the file, no traceback; the earlier run's last.pt unchanged, no temporary file left."""
+    import shutil
+    import subprocess
+
+    from conftest import YOLO
+
+    shutil.copytree(full_run, tmp_path / "d")
+    weights = tmp_path / "d" / "weights"
+    before = hashes(weights)
+    args = [a for a in _train_args(full_run.parent) if not a.startswith("project=")]
+    p = subprocess.run(
+        [YOLO, *args, f"project={tmp_path}", "name=d"],
+        capture_output=True,
+        text=True,
+        preexec_fn=_file_size_limit(8 << 20),
+        timeout=600,
+    )
+    out = p.stdout + p.stderr
+    assert p.returncode == 1 and "Traceback" not in out, out[-3000:]
+    assert (
+        f"semseg error: no space left on the device of {weights} while writing the checkpoint {weights / 'last.pt'} "
+        "(a file size limit (ulimit -f) was reached); last.pt is as it was before." in out
+    ), out[-3000:]
+    assert hashes(weights) == before and not list(weights.glob(".*"))
+
+
+# Row 4: two runs into one folder --------------------------------------------------------------------------------------
+
+
+def test_second_run_into_a_busy_folder_refuses_and_a_killed_runs_lock_is_not_stale(tmp_path, full_run):
+    """A live run holds `<run>/.semseg.lock`: a second `yolo semseg train ... exist_ok=True` into the folder refuses
+    before touching a file, naming the first (pid, command). Once the first is killed (SIGKILL), the folder is free."""
+    import shutil
+    import signal
+    import subprocess
+
+    from ultralytics_semseg.models.train import SemSegTrainer
+
+    run = tmp_path / "busy"
+    shutil.copytree(full_run, run)
+    code = "import sys,time; from ultralytics_semseg.utils.files import RunLock; RunLock(sys.argv[1]).acquire(); "
+    code += "print('locked', flush=True); time.sleep(120)"
+    first = subprocess.Popen([sys.executable, "-c", code, str(run)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert first.stdout.readline().strip() == "locked"
+        before = hashes(run)
+        args = [a for a in _train_args(full_run.parent) if not a.startswith("project=")]
+        p = run_cli(*args, f"project={tmp_path}", "name=busy", check=False)
+        out = p.stdout + p.stderr
+        assert p.returncode == 1 and "Traceback" not in out, out[-3000:]
+        assert f"semseg error: {run} is in use by another run: pid {first.pid} on " in out, out[-3000:]
+        assert f"-c {run}" in out  # its command line
+        assert hashes(run) == before  # args.yaml and results.csv of the folder untouched
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    overrides = {"model": "yolo11n-semseg.yaml", "data": str(full_run.parent / "data.yaml"), "project": str(tmp_path)}
+    trainer = SemSegTrainer(overrides={**overrides, "name": "busy", "exist_ok": True, "device": "cpu"})
+    assert trainer.save_dir == run  # the lock of the killed run does not count
+    probe = "import sys; from ultralytics_semseg.utils.files import RunLock; RunLock(sys.argv[1]).acquire()"
+    p = subprocess.run([sys.executable, "-c", probe, str(run)], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1 and f"is in use by another run: pid {os.getpid()} " in p.stderr  # this trainer's lock
+    trainer._run_lock.release()
+    p = subprocess.run([sys.executable, "-c", probe, str(run)], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr

@@ -212,13 +212,13 @@ class SemSegTrainer(BaseTrainer):
         `self.best` and `self.wdir / 'epochN.pt'`; for the call those are `AtomicPath`s, whose `write_bytes` writes a
         temporary file in the same folder, flushes it and renames it into place. A kill at any moment leaves the
         previous checkpoint or the new one; a full disk is a `DiskFullError` naming the file, the old one intact.
+        (Ultralytics serialises into memory first, so only these writes touch the disk.)
         """
         paths = self.wdir, self.last, self.best
         self.wdir, self.last, self.best = (AtomicPath(p) for p in paths)
         try:
             remove_stale_partials(self.wdir)
-            with disk_full(self.wdir, "checkpoint", intact="the checkpoints saved before are intact"):
-                return super().save_model()
+            return super().save_model()
         finally:
             self.wdir, self.last, self.best = paths
 

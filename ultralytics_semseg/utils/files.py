@@ -65,11 +65,12 @@ def disk_full(path: str | Path, what: str, intact: str = "") -> Iterator[None]:
             raise
         path = Path(path)
         cause = "a file size limit (ulimit -f) was reached" if e.errno == errno.EFBIG else os.strerror(e.errno)
-        raise DiskFullError(
-            e.errno,
+        err = DiskFullError(
             f"no space left on the device of {path.parent} while writing the {what} {path} ({cause})"
-            f"{'; ' + intact if intact else ''}. Free some space there, or write the run elsewhere with project=...",
-        ) from None
+            f"{'; ' + intact if intact else ''}. Free some space there, or write the run elsewhere with project=..."
+        )
+        err.errno = e.errno
+        raise err from None
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
@@ -100,9 +101,17 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 class AtomicPath(type(Path())):
     """A `Path` whose `write_bytes` is `atomic_write_bytes`; paths joined to it (`p / 'x'`) are AtomicPaths too."""
 
+    what = "checkpoint"
+
     def write_bytes(self, data: bytes) -> int:
-        """Write `data` atomically (temporary file + rename); return the number of bytes written."""
-        atomic_write_bytes(self, data)
+        """Write `data` atomically (temporary file + rename); return the number of bytes written.
+
+        Raises:
+            DiskFullError: When the disk is full, naming this file; the file is left as it was.
+        """
+        intact = f"{self.name} is as it was before" if self.exists() else f"no {self.name} was written"
+        with disk_full(self, self.what, intact=intact):
+            atomic_write_bytes(self, data)
         return len(data)
 
 
