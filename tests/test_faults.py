@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -358,3 +359,28 @@ def test_second_run_into_a_busy_folder_refuses_and_a_killed_runs_lock_is_not_sta
     trainer._run_lock.release()
     p = subprocess.run([sys.executable, "-c", probe, str(run)], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
+
+
+# Row 5: huge images ---------------------------------------------------------------------------------------------------
+
+
+def test_image_over_the_memory_budget_is_a_named_error_in_predict_and_val(tmp_path, full_run, monkeypatch):
+    """A 3000x3000 JPEG with a 0.1 GB budget (the 12,000 x 12,000 case of docs/reliability.md, scaled down)."""
+    from ultralytics import YOLO
+
+    from ultralytics_semseg.data.build import check_semseg_dataset
+    from ultralytics_semseg.utils.memory import MemoryBudgetError
+
+    make_data(tmp_path, n_train=1, n_val=1)
+    big = tmp_path / "images" / "val" / "big.jpg"
+    cv2.imwrite(str(big), np.zeros((3000, 3000, 3), np.uint8))
+    cv2.imwrite(str(tmp_path / "masks" / "val" / "big.png"), np.zeros((3000, 3000), np.uint8))
+    model = YOLO(full_run / "weights" / "best.pt")
+    small = tmp_path / "images" / "val" / "0.jpg"
+    assert model.predict(small, verbose=False)[0].semseg.data.shape == (32, 32)  # within the budget: predicted
+    monkeypatch.setenv("YOLO_SEMSEG_MEMORY_GB", "0.1")
+    words = f"{big}: image of 3000x3000 pixels (9 MP) is too large for %s at its original resolution with 3 classes"
+    with pytest.raises(MemoryBudgetError, match=re.escape(words % "predicting")):
+        model.predict(big, verbose=False)
+    with pytest.raises(MemoryBudgetError, match=re.escape(words % "validation")):
+        _dataset_warnings({**check_semseg_dataset(tmp_path / "data.yaml"), "train": str(tmp_path / "images" / "val")})

@@ -138,13 +138,14 @@ def check_semseg_checkpoint(model, task: str | None) -> None:
 
 
 def patch_callbacks(base: ModuleType) -> None:
-    """Add the export hooks to the callbacks every new model starts with; they act on semseg models only."""
+    """Add the export hooks and the predict memory check to every new model's callbacks; they act on semseg only."""
     from ultralytics_semseg.engine import export
+    from ultralytics_semseg.utils import memory
 
-    for event in ("on_export_start", "on_export_end"):
+    for module, event in ((export, "on_export_start"), (export, "on_export_end"), (memory, "on_predict_batch_start")):
         hooks = base.default_callbacks[event]
-        if not any(getattr(h, "__module__", "") == export.__name__ for h in hooks):
-            hooks.append(getattr(export, event))
+        if not any(getattr(h, "__module__", "") == module.__name__ for h in hooks):
+            hooks.append(getattr(module, event))
 
 
 def _route_to_semseg(cls: type, name: str, is_semseg, impl: str) -> None:
