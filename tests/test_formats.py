@@ -168,8 +168,13 @@ def _train(root: Path, data: str, name: str) -> Path:
     run = root / "runs" / "formats" / name
     assert (run / "weights" / "best.pt").is_file()
     header, *rows = (run / "results.csv").read_text().splitlines()
-    miou = float(rows[-1].split(",")[header.split(",").index("metrics/mIoU")])
-    assert 0.0 <= miou <= 1.0
+    last = dict(zip(header.split(","), map(float, rows[-1].split(","))))
+    assert 0.0 <= last["metrics/mIoU"] <= 1.0 and 0.0 < last["train/seg_loss"] < 100, last
+    # what training read (its label cache): the generated scenes' classes, several of them with real shares (masks
+    # decoded to all-ignore or to one class would train and score without an error)
+    d = check_semseg_dataset(data)
+    counts = np.sum([x["counts"] for x in SemSegDataset(d["train"], data=d, imgsz=64, hyp=_args()).labels], 0)
+    assert (counts > 0).sum() >= min(4, len(counts)) and counts.max() < 0.95 * counts.sum(), counts
     return run
 
 
