@@ -384,3 +384,21 @@ def test_image_over_the_memory_budget_is_a_named_error_in_predict_and_val(tmp_pa
         model.predict(big, verbose=False)
     with pytest.raises(MemoryBudgetError, match=re.escape(words % "validation")):
         _dataset_warnings({**check_semseg_dataset(tmp_path / "data.yaml"), "train": str(tmp_path / "images" / "val")})
+
+
+# Row 6: long streams --------------------------------------------------------------------------------------------------
+
+
+def test_stream_memory_benchmark_short_run(tmp_path):
+    """benchmarks/stream_memory.py on 120 frames (the committed measurement streams 2,000): RSS flat after warm-up."""
+    p = run_cli(
+        str(Path(__file__).parents[1] / "benchmarks" / "stream_memory.py"),
+        *("--frames", "120", "--warmup", "40", "--every", "20", "--size", "128", "--imgsz", "128"),
+        cmd=sys.executable,
+        cwd=tmp_path,
+    )
+    import json
+
+    result = json.loads(p.stdout[p.stdout.index("{") :])
+    assert result["frames"] == 120 and len(result["samples"]) == 6
+    assert result["growth_percent"] < 5, result
