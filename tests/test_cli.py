@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import cv2
@@ -120,8 +121,10 @@ def test_resume_from_epoch_checkpoint(trained_run, root):
     ckpt = run / "weights" / "epoch0.pt"  # saved after the first of two epochs
     assert ckpt.is_file()
     p = run_cli("semseg", "train", f"model={ckpt}", "resume=True")
-    out = p.stdout + p.stderr
-    assert "Resuming training" in out and "2/2" in out
+    out = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", p.stdout + p.stderr).replace("\r", "\n")  # no ANSI codes
+    epochs = {line.split()[0] for line in out.splitlines() if line.strip()[:4] in ("1/2 ", "2/2 ")}
+    assert "Resuming training" in out and epochs == {"2/2"}, epochs  # the second epoch only, not the first again
+    assert "Restored the exact model, EMA, optimizer, gradient and random states of epoch 1" in out
 
 
 def test_missing_semseg_weights_fail_fast(root):
