@@ -184,7 +184,8 @@ def test_second_run_without_exist_ok_leaves_the_first_untouched(tmp_path, tiny):
 # Row 3: a model of other classes --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("names", [["road", "sidewalk", "building", "vegetation", "sky"], ["a", "b"]])
+# (a dataset of the model's first classes, e.g. road..sky of these 8, is scored: tests/test_cli.py, no-argument val)
+@pytest.mark.parametrize("names", [["road", "sidewalk", "building", "vegetation", "car"], ["a", "b"]])
 def test_val_and_predict_refuse_a_dataset_of_other_classes(tmp_path, tiny, names):
     yaml = make_dataset(tmp_path, names=names)
     before = hashes(tmp_path / "toy", yaml, tiny[1])
