@@ -36,8 +36,9 @@ os.environ.setdefault("YOLO_OFFLINE", "true")
 from ultralytics.nn.modules import Conv, DWConv  # noqa: E402
 
 from ultralytics_semseg.constants import IGNORE  # noqa: E402
-from ultralytics_semseg.nn.head import SemSegHead, class_map, upsample_logits  # noqa: E402
+from ultralytics_semseg.nn.head import SemSegHead  # noqa: E402
 from ultralytics_semseg.nn.loss import SemSegLoss, cross_entropy  # noqa: E402
+from ultralytics_semseg.utils.ops import class_map, upsample_logits  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from datasets import build  # noqa: E402

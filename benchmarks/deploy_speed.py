@@ -1,17 +1,20 @@
 """Inference latency and output size of the n model at 512x1024 on this CPU: PyTorch, ONNX Runtime, OpenVINO.
 
 Usage:
-    python benchmarks/deploy_speed.py [--model yolo11n-semseg.yaml] [--runs 20] [--threads 2]
+    python benchmarks/deploy_speed.py [--model yolo11n-semseg.yaml] [--runs 20] [--threads 2] [--out PATH.json]
 
 All runtimes are timed in one process, alternately, with the same number of threads, batch 1, after warm-up; the
 table gives the median and the interquartile range. "end to end" is what `predict` returns: a uint8 class map at the
 input size (PyTorch: forward + x4 upsampling + argmax; exported graphs do the same inside). Output bytes per frame are
-those of each `export_output` choice. The weights are random: latency does not depend on them.
+those of each `export_output` choice. The weights are random: latency does not depend on them. `--out` writes every
+timing, the rows, each runtime's median ratio to ONNX Runtime and the load average before and after (`os.getloadavg`)
+as the raw output the docs cite.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import tempfile
 import time
@@ -38,15 +41,17 @@ def main() -> None:
     parser.add_argument("--nc", type=int, default=19)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=None, help="write the raw timings to this JSON file")
     args = parser.parse_args()
+    load_before = os.getloadavg()
     os.environ.setdefault("YOLO_OFFLINE", "true")
 
     import onnxruntime as ort
     import torch
     from ultralytics import YOLO
 
-    from ultralytics_semseg.nn.head import EXPORT_OUTPUTS
     from ultralytics_semseg.nn.model import SemSegModel
+    from ultralytics_semseg.nn.outputs import EXPORT_OUTPUTS
 
     torch.set_num_threads(args.threads)
     h, w = 512, 1024
@@ -96,6 +101,26 @@ def main() -> None:
     print("\n| export_output | bytes per frame |\n| --- | --- |")
     for mode, n in sizes.items():
         print(f"| {mode} | {n:,} |")
+    if args.out:
+        medians = {k: float(np.median([x[0] for x in r])) for k, r in results.items()}
+        ref = medians["ONNX Runtime (classmap graph)"]
+        record = {
+            "script": "benchmarks/deploy_speed.py",
+            "args": {k: str(v) for k, v in vars(args).items()},
+            "input": [1, 3, h, w],
+            "torch": torch.__version__,
+            "onnxruntime": ort.__version__,
+            "cpus": os.cpu_count(),
+            "loadavg_before": load_before,
+            "loadavg_after": os.getloadavg(),
+            "median_ms": medians,
+            "ratio_to_onnxruntime": {k: m / ref for k, m in medians.items()},
+            "blocks_median_q1_q3_ms": results,
+            "bytes_per_frame": sizes,
+        }
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(record, indent=1) + "\n")
+        print(f"raw output: {args.out}")
 
 
 def _ort_options(ort, threads: int):

@@ -54,7 +54,7 @@ def photos(n_camvid: int) -> dict[str, np.ndarray]:
 def postprocess_before():
     """The class map by `argmax(1)`, as before issue 20 (`utils.ops.argmax_classes` swapped for `class_map`)."""
     import ultralytics_semseg.utils.ops as ops
-    from ultralytics_semseg.nn.head import class_map
+    from ultralytics_semseg.utils.ops import class_map
 
     fast = ops.argmax_classes
     ops.argmax_classes = class_map

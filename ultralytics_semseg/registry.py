@@ -27,7 +27,7 @@ CFG_KEYS = {
     "return_probs": False,  # predict: (nc, H, W) probabilities in result.semseg.probs
     "class_conf": None,  # predict: min confidence, one float or one per class; lower pixels -> low_conf_label
     "low_conf_label": IGNORE,  # predict: label of low-confidence pixels (255 = ignore, or a background class id)
-    "export_output": None,  # what an exported graph returns, see nn/head.py EXPORT_OUTPUTS (default classmap)
+    "export_output": None,  # what an exported graph returns, see nn/outputs.py EXPORT_OUTPUTS (default classmap)
     # Training augmentation of semseg datasets (data/augment.py); other tasks never read them either
     "cat_max_ratio": None,  # redraw a training crop (up to 10x) while one class covers >= this share of it, e.g. 0.75
     "contrast": 0.0,  # contrast jitter in [1 - contrast, 1 + contrast] with p=0.5; 0 = off, 0.5 = mmseg's range

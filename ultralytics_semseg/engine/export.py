@@ -47,7 +47,7 @@ def on_export_start(exporter) -> None:
     head = _semseg_head(exporter)
     if head is None:
         return
-    from ultralytics_semseg.nn.head import EXPORT_OUTPUTS
+    from ultralytics_semseg.nn.outputs import EXPORT_OUTPUTS
 
     fmt = exporter.args.format
     allowed, reason = FORMAT_OUTPUTS.get(fmt, ((), ""))
@@ -108,7 +108,7 @@ def on_export_end(exporter) -> None:
     import onnx
     from ultralytics.utils import LOGGER
 
-    from ultralytics_semseg.nn.head import EXPORT_OUTPUTS
+    from ultralytics_semseg.nn.outputs import EXPORT_OUTPUTS
 
     model = onnx.load(str(f))
     names = EXPORT_OUTPUTS[head.export_output]

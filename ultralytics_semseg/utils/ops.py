@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from ultralytics.utils.ops import scale_masks
 
-from ultralytics_semseg.nn.head import class_map, upsample_logits
+
+def class_map(logits: torch.Tensor, int32: bool = False, dim: int = 1) -> torch.Tensor:
+    """Argmax over classes as the smallest integer type that holds every class id (uint8 up to 256 classes)."""
+    return logits.argmax(dim).to(torch.uint8 if logits.shape[dim] <= 256 and not int32 else torch.int32)
+
+
+def upsample_logits(logits: torch.Tensor, size=None, scale_factor=None) -> torch.Tensor:
+    """Bilinear upsampling of (B, C, h, w) logits in channels-last memory.
+
+    PyTorch's CPU kernel is faster in channels-last, and the argmax over classes that follows reads each
+    pixel's scores contiguously. The result has the usual (B, C, H, W) shape.
+    """
+    x = logits.float().contiguous(memory_format=torch.channels_last)
+    return F.interpolate(x, size=size, scale_factor=scale_factor, mode="bilinear", align_corners=False)
 
 
 def to_original_logits(logits: torch.Tensor, input_hw: tuple[int, int], ori_hw: tuple[int, int], ratio_pad=None):
@@ -19,7 +33,7 @@ def to_original_logits(logits: torch.Tensor, input_hw: tuple[int, int], ori_hw: 
 
 
 def argmax_classes(logits: torch.Tensor) -> torch.Tensor:
-    """Class map (B, H, W) of (B, C, H, W) logits: `nn.head.class_map`'s result, the first maximum's index.
+    """Class map (B, H, W) of (B, C, H, W) logits: `class_map`'s result, the first maximum's index.
 
     `max(1).indices` instead of `argmax(1)`: the same indices (both return the first maximum), but the logits that
     `to_original_logits` returns are channels-last, and on the CPU `max` reduces those contiguous per-pixel class
