@@ -8,10 +8,9 @@
 * **Search space.** `SEMSEG_SPACE` holds the keys the semseg trainer, loss and augmentation read (no box, dfl,
   mosaic ...).
 
-Each trial runs in a subprocess, `python -m ultralytics.cfg.__init__ train task=semseg ...`. That used to run
-`ultralytics/cfg/__init__.py` a second time as `__main__`, a fresh copy of the module whose `TASKS` and `TASK2*` tables
-the import hook never patched, so every trial failed with "Invalid 'task=semseg'". The hook now runs the imported,
-patched module's `entrypoint` for that command (`registry.cfg_main_code`), like the `yolo` script.
+Each trial runs in a subprocess, `python -m ultralytics.cfg.__init__ train task=semseg ...`. For that command the
+import hook runs the imported, patched module's `entrypoint` (`registry.cfg_main_code`), like the `yolo` script, so
+the trial knows `task=semseg` (why: docs/plugin.md, "Start-up hook").
 
 Ray Tune (`use_ray=True`) trains in-process in its workers, where the trainer applies the task defaults itself; it only
 needs the semseg search space (`pip install "ray[tune]"`).
