@@ -39,9 +39,10 @@ class SemSegHead(ExportOutputs, nn.Module):
     P4/P3), mixed by a depthwise-separable 3x3 block and classified. These context logits are upsampled to stride 4 and
     a light branch on P2 (1x1 projection, depthwise 3x3, 1x1 classifier) adds its detail logits, so that thin
     structures (poles, signs) keep their edges (the skip of FCN-8s, at stride 4). The decoder's only work at stride
-    4 is that narrow branch and an `nc`-channel upsampling: concatenating `c`-channel features there instead cost 3-4 %
-    of the model's ONNX Runtime latency at 512x1024 for +0.2 mean mIoU, within the seed spread (docs/benchmarks.md). The
-    stride-4 layers use ReLU, which runtimes fuse into the convolution (SiLU would be a separate pass).
+    4 is that narrow branch and an `nc`-channel upsampling, because concatenating `c`-channel features there instead
+    was slower for no accuracy gain beyond the seed spread (figures and their raw outputs: docs/benchmarks.md, "Where
+    the milliseconds go"). The stride-4 layers use ReLU, which runtimes fuse into the convolution (SiLU would be a
+    separate pass).
 
     Outputs:
         - training: `(logits, aux_logits)`, logits at stride 4 and aux logits at stride 16 (None without aux head).
