@@ -69,8 +69,8 @@ def on_export_start(exporter) -> None:
         from ultralytics.utils import LOGGER
 
         LOGGER.warning(
-            "ONNX Runtime static INT8 (QDQ) ran ~2x slower than FP32 for semseg models on an AVX-512 VNNI CPU at "
-            "512x1024 (benchmarks/int8_speed.py, docs/deploy.md); for INT8 on CPU use format=openvino int8=True"
+            "ONNX Runtime static INT8 (QDQ) quantizes only the convolutions and can run slower than FP32 for semseg "
+            "models on CPU (docs/deploy.md, 'INT8 on CPU'); for INT8 on CPU use format=openvino int8=True"
         )
     head.export, head.export_output = True, mode  # whatever the format traces or exports with
     # the class-map tail shaped for ONNX Runtime's CPU optimizer; formats converted from ONNX get the plain one
