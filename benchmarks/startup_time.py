@@ -10,11 +10,13 @@ time of `site` (which processes the `.pth` files) and what it adds to `none`.
 Examples:
     $ python benchmarks/startup_time.py
     $ python benchmarks/startup_time.py --before 7709215 --runs 31
+    $ python benchmarks/startup_time.py --out benchmarks/results/startup_time/DATE.json  # + raw timings, load average
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -64,7 +66,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--before", default=None, help="git revision of the 'before' hook (default: the old hook)")
     ap.add_argument("--runs", type=int, default=21)
+    ap.add_argument("--out", type=Path, default=None, help="write every timing and the load average to this JSON")
     args = ap.parse_args()
+    load_before = os.getloadavg()
     rev = args.before or before_revision()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -98,6 +102,23 @@ def main() -> None:
         print(
             f"{k:<28}{med:9.2f}{med - base:10.2f}  {', '.join(sorted(set(imported[k]) - set(imported['none']))) or '-'}"
         )
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        record = {
+            "script": "benchmarks/startup_time.py",
+            "python": py,
+            "before_revision": rev,
+            "runs": args.runs,
+            "cpus": os.cpu_count(),
+            "loadavg_before": load_before,
+            "loadavg_after": os.getloadavg(),
+            "site_ms_median": {k: statistics.median(ts) for k, ts in times.items()},
+            "added_ms_median": {k: statistics.median(ts) - base for k, ts in times.items()},
+            "site_ms": times,
+            "imported_beyond_none": {k: sorted(set(v) - set(imported["none"])) for k, v in imported.items()},
+        }
+        args.out.write_text(json.dumps(record, indent=1) + "\n")
+        print(f"raw output: {args.out}")
 
 
 if __name__ == "__main__":
