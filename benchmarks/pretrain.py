@@ -6,6 +6,7 @@ Usage:
     python benchmarks/transfer.py run --frozen --datasets nuclei,roads,brain \\
         --contenders "ours-pretrained=ours:pretrained=$PWD/benchmarks/.runs/pretrain-mix/weights/last.pt"
     # or from the packaged weights: --contenders "ours-pretrained=ours:pretrained=yolo11n-semseg.pt"
+    python benchmarks/pretrain.py --card [benchmarks/results/model_card/yolo11n-semseg.json]  # model card's numbers
 
 The pretraining set mixes the package's street scenes (8 classes, ids 0-7) and the aerial tiles of
 `benchmarks/datasets.py` (6 classes, ids 8-13), both from seeds the benchmark's generated sets do not use. The
@@ -17,6 +18,12 @@ default recipe, `nbs` = batch = 8, no validation; the checkpoint lands in ``benc
 (what `YOLO("yolo11n-semseg.pt")` loads, model card in docs/models.md): optimizer stripped (FP16), and nothing of this
 machine left in it (absolute paths, git state); the arguments a loaded model passes on are the task and the training
 image size (192, the default of predict/val/train from it unless `imgsz=` says otherwise), not the pretraining data.
+
+`--card` writes the raw output behind the model card's figures (docs/models.md): what the packaged checkpoint itself
+records (`train_metrics`, the run's arguments, its cumulative training time per epoch), `yolo semseg val` of the
+packaged file on the built-in street scenes at several image sizes, and the fine-tuning cells of
+`benchmarks/results/round2/` (`ours` and `ours-pretrained` on the real sets) with their files, means and spreads,
+and how many of a 2-class model's tensors the checkpoint fills (same name and shape, as Ultralytics transfers).
 """
 
 from __future__ import annotations
@@ -96,6 +103,67 @@ def package(last: Path, out: Path = PACKAGED) -> Path:
     return out
 
 
+def card(out: Path, sizes: tuple[int, ...] = (192, 256, 640)) -> dict:
+    """Write the model card's raw numbers to `out` (JSON, see the module docstring) and return them."""
+    import json
+    import statistics
+    import tempfile
+
+    import torch
+    from ultralytics import YOLO
+
+    import ultralytics_semseg  # noqa: F401  (registers the task, allow-lists its classes for loading)
+
+    ckpt = torch.load(PACKAGED, map_location="cpu", weights_only=False)
+    times = ckpt.get("train_results", {}).get("time", [])
+    record = {
+        "script": "benchmarks/pretrain.py --card",
+        "checkpoint": str(PACKAGED.relative_to(HERE.parent)),
+        "checkpoint_date": ckpt.get("date"),
+        "train_metrics": ckpt.get("train_metrics"),
+        "pretrain_args": {k: ckpt.get("pretrain_args", {}).get(k) for k in ("epochs", "batch", "nbs", "imgsz", "seed")},
+        "train_time_s": times[-1] if times else None,
+        "loadavg_before": os.getloadavg(),
+        "val_builtin_streets": {},
+    }
+    cwd = os.getcwd()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chdir(tmp)  # YOLO("yolo11n-semseg.pt") copies the packaged file into the working directory
+        try:
+            for imgsz in sizes:
+                m = YOLO("yolo11n-semseg.pt").val(imgsz=imgsz, batch=1, plots=False, verbose=False)
+                names = m.names if hasattr(m, "names") else {}
+                record["val_builtin_streets"][str(imgsz)] = {
+                    "results_dict": {k: float(v) for k, v in m.results_dict.items()},
+                    "names": {int(k): v for k, v in names.items()} if names else None,
+                }
+        finally:
+            os.chdir(cwd)
+    cells = {}
+    for ds in ("nuclei", "roads", "brain"):
+        for contender in ("ours", "ours-pretrained"):
+            files = sorted((HERE / "results" / "round2").glob(f"{ds}__{contender}__s[0-2].json"))
+            vals = [100 * json.loads(f.read_text())["mIoU"] for f in files]
+            cells[f"{ds}/{contender}"] = {
+                "files": [str(f.relative_to(HERE.parent)) for f in files],
+                "mIoU_pct": vals,
+                "mean": statistics.mean(vals) if vals else None,
+                "std": statistics.stdev(vals) if len(vals) > 1 else None,
+            }
+    record["finetune_round2"] = cells
+    from ultralytics_semseg.nn.model import SemSegModel
+
+    target = SemSegModel("yolo11n-semseg.yaml", nc=2, verbose=False).state_dict()  # a 2-class fine-tuning model
+    source = ckpt["model"].float().state_dict()
+    same = [k for k, v in source.items() if k in target and v.shape == target[k].shape]
+    record["tensors_transferred_to_nc2"] = {"transferred": len(same), "of": len(target)}
+    record["loadavg_after"] = os.getloadavg()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(record, indent=1) + "\n")
+    print(json.dumps(record, indent=1))
+    return record
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--images", type=int, default=600, help="street scenes and aerial tiles each")
@@ -103,7 +171,12 @@ def main() -> None:
     p.add_argument("--imgsz", type=int, default=192)
     p.add_argument("--package", nargs="?", const=RUNS / NAME / "weights" / "last.pt", type=Path, metavar="CKPT",
                    help=f"write CKPT as the package's {PACKAGED.name} instead of training")  # fmt: skip
+    p.add_argument("--card", nargs="?", const=HERE / "results" / "model_card" / "yolo11n-semseg.json", type=Path,
+                   metavar="JSON", help="write the model card's raw numbers instead of training")  # fmt: skip
     args = p.parse_args()
+    if args.card:
+        card(args.card)
+        return
     if args.package:
         package(args.package)
         return
