@@ -8,18 +8,25 @@ pixels, uint8 class maps as the validator produces them), side by side in one pr
   without it).
 
 It also times `SemSegScores(matrix)`, the finalisation of the dataset-level matrix into the metric suite. Each row is
-the median (and minimum) over `--runs` timed calls after `--warmup` untimed ones, with `torch.set_num_threads(2)`.
+the median (and minimum) over `--runs` timed calls after `--warmup` untimed ones, with `torch.set_num_threads(2)`; the
+implementations of one device are called in turn within each run (alternated), so a change in the machine's load
+hits all of them alike, and each row also gives its median ratio to ours. `--out PATH.json` writes every timing, the
+rows and the load average before and after (`os.getloadavg`) as the raw output the docs cite.
 CUDA rows are added when a GPU is available (synchronised before and after every call). All implementations are
 checked to produce the same matrix before anything is timed.
 
 Usage:
     python benchmarks/metric_speed.py
     python benchmarks/metric_speed.py --runs 50 --height 512 --width 1024 --devices cpu
+    python benchmarks/metric_speed.py --devices cpu --out benchmarks/results/metric_speed/DATE.json
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import platform
 import statistics
 import time
 from typing import Callable
@@ -64,6 +71,26 @@ def time_call(fn: Callable[[], object], runs: int, warmup: int, cuda: bool = Fal
     return statistics.median(times), min(times)
 
 
+def time_alternated(
+    fns: dict[str, Callable[[], object]], runs: int, warmup: int, cuda: bool = False
+) -> dict[str, list[float]]:
+    """Wall times in milliseconds of each fn, the fns called in turn within each of `runs` rounds."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(runs):
+        for name, fn in fns.items():
+            if cuda:
+                torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            fn()
+            if cuda:
+                torch.cuda.synchronize()
+            times[name].append((time.perf_counter() - t0) * 1e3)
+    return times
+
+
 def accumulate_fns(pred: np.ndarray, gt: np.ndarray, nc: int, device: str) -> dict[str, Callable[[], object]]:
     """The update calls to compare on one device, each feeding one image into its own accumulator."""
     from torchmetrics.classification import MulticlassConfusionMatrix
@@ -97,16 +124,22 @@ def check_agreement(pred: np.ndarray, gt: np.ndarray, nc: int) -> None:
         raise RuntimeError("confusion matrices differ between implementations")
 
 
-def run(args: argparse.Namespace) -> list[tuple[str, str, float, float]]:
-    """Time every implementation on every requested device; return (name, device, median ms, min ms) rows."""
+def run(args: argparse.Namespace, raw: dict | None = None) -> list[tuple[str, str, float, float]]:
+    """Time every implementation on every requested device; return (name, device, median ms, min ms) rows.
+
+    With `raw` (a dict), every timing in milliseconds is stored in it under "device/name".
+    """
     pred, gt = make_pair(args.height, args.width, args.nc, args.ignore)
     check_agreement(pred, gt, args.nc)
     rows = []
     for device in args.devices:
         if device == "cuda" and not torch.cuda.is_available():
             continue
-        for name, fn in accumulate_fns(pred, gt, args.nc, device).items():
-            rows.append((name, device, *time_call(fn, args.runs, args.warmup, cuda=device == "cuda")))
+        times = time_alternated(accumulate_fns(pred, gt, args.nc, device), args.runs, args.warmup, device == "cuda")
+        for name, t in times.items():
+            rows.append((name, device, statistics.median(t), min(t)))
+            if raw is not None:
+                raw[f"{device}/{name}"] = [round(x, 4) for x in t]
     matrix = numpy_update(pred, gt, args.nc) * 500  # a dataset's worth of counts
     rows.append(("SemSegScores(matrix) finalisation", "cpu", *time_call(lambda: SemSegScores(matrix), 200, 10)))
     return rows
@@ -120,11 +153,13 @@ def print_table(rows: list[tuple[str, str, float, float]], args: argparse.Namesp
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, median of {args.runs} runs after "
         f"{args.warmup} warm-up\n"
     )
-    print(f"{'implementation':38s} {'device':6s} {'median ms':>10s} {'min ms':>8s} {'Mpix/s':>8s}")
-    print("-" * 74)
+    ours = {d: m for n, d, m, _ in rows if n.endswith("(ours)")}
+    print(f"{'implementation':38s} {'device':6s} {'median ms':>10s} {'min ms':>8s} {'Mpix/s':>8s} {'/ ours':>7s}")
+    print("-" * 82)
     for name, device, med, best in rows:
         rate = f"{mpix / med * 1e3:8.0f}" if "finalisation" not in name else f"{'':8s}"
-        print(f"{name:38s} {device:6s} {med:10.3f} {best:8.3f} {rate}")
+        ratio = f"{med / ours[device]:7.2f}" if device in ours and "finalisation" not in name else ""
+        print(f"{name:38s} {device:6s} {med:10.3f} {best:8.3f} {rate} {ratio}")
 
 
 def parse_args() -> argparse.Namespace:
@@ -138,6 +173,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--devices", nargs="+", default=["cpu", "cuda"], choices=["cpu", "cuda"])
+    parser.add_argument("--out", default=None, help="write the raw timings and rows to this JSON file")
     args = parser.parse_args()
     if args.runs < 1 or args.warmup < 0:
         parser.error("need --runs >= 1 and --warmup >= 0")
@@ -148,7 +184,26 @@ def main() -> None:
     """Parse options, fix the torch thread count, time everything and print the table."""
     args = parse_args()
     torch.set_num_threads(args.threads)
-    print_table(run(args), args)
+    load_before, raw = os.getloadavg(), {}
+    rows = run(args, raw)
+    print_table(rows, args)
+    if args.out:
+        record = {
+            "script": "benchmarks/metric_speed.py",
+            "args": vars(args),
+            "torch": torch.__version__,
+            "threads": torch.get_num_threads(),
+            "machine": platform.machine(),
+            "cpus": os.cpu_count(),
+            "loadavg_before": load_before,
+            "loadavg_after": os.getloadavg(),
+            "rows": [{"name": n, "device": d, "median_ms": m, "min_ms": b} for n, d, m, b in rows],
+            "times_ms": raw,
+        }
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+        with open(args.out, "w") as f:
+            json.dump(record, f, indent=1)
+        print(f"raw output: {args.out}")
 
 
 if __name__ == "__main__":
