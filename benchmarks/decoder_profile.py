@@ -5,6 +5,7 @@ Usage:
                                          [--nc 19] [--runs 20]
     python benchmarks/decoder_profile.py --models yolo11n-semseg.yaml:concat4,yolo11n-semseg.yaml,yolo26n-sem.yaml
         # `yaml:head` swaps in a decoder variant of benchmarks/ablate.py (HEADS)
+    python benchmarks/decoder_profile.py --nc 8 --runs 40 --out benchmarks/results/decoder_profile/NAME.json
 
 Each model is exported with its default ONNX export (uint8 class map at the input size, 1x3x512x1024, the yaml's
 own class count, 19 for all three, unless `--nc` sets another) and run with
@@ -19,7 +20,9 @@ kernel time is put in one of four parts by the resolution it writes:
   input, the argmax, the cast, and the reorder of the upsampled logits where the graph has one).
 
 The table gives the mean ms per run of each part; the whole-graph median comes from the same runs. Run it on a quiet
-machine: with another job running every number grows and the parts stop adding up to a stable total.
+machine: with another job running every number grows and the parts stop adding up to a stable total. `--out` writes
+the table's numbers, every whole-run time and the load average before and after the timed runs as a JSON file (the
+raw output the docs cite).
 """
 
 from __future__ import annotations
@@ -82,6 +85,7 @@ def main() -> None:
     p.add_argument("--models", default="yolo11n-semseg.yaml,yolo26n-semseg.yaml,yolo26n-sem.yaml")
     p.add_argument("--nc", type=int, default=None, help="class count for every model (default: each yaml's own)")
     p.add_argument("--runs", type=int, default=20)
+    p.add_argument("--out", type=Path, default=None, help="write the parts, whole-run times and load to this JSON")
     args = p.parse_args()
     os.environ.setdefault("YOLO_OFFLINE", "true")
     import onnxruntime as ort
@@ -98,7 +102,8 @@ def main() -> None:
         o.enable_profiling, o.profile_file_prefix = True, str(folder / label(m).replace(" ", "_"))
         sessions[m] = ort.InferenceSession(f, o, providers=["CPUExecutionProvider"])
         sessions[m].run(None, {"images": x})
-    load0 = os.getloadavg()[0]
+    load_before = os.getloadavg()
+    load0 = load_before[0]
     total = {m: [] for m in models}
     for _ in range(args.runs):
         for m, s in sessions.items():
@@ -122,6 +127,24 @@ def main() -> None:
         print(f"| {k} | " + " | ".join(f"{parts[m].get(k, 0):.1f}" for m in models) + " |")
     print("| sum of kernels | " + " | ".join(f"{sum(parts[m].values()):.1f}" for m in models) + " |")
     print("| whole run, median | " + " | ".join(f"{np.median(total[m]):.1f}" for m in models) + " |")
+    if args.out:
+        record = {
+            "script": "benchmarks/decoder_profile.py",
+            "args": {k: str(v) for k, v in vars(args).items()},
+            "input": list(x.shape),
+            "onnxruntime": ort.__version__,
+            "cpus": os.cpu_count(),
+            "nc": ncs,
+            "loadavg_before": load_before,
+            "loadavg_after": os.getloadavg(),
+            "parts_ms_per_run": parts,
+            "sum_of_kernels_ms": {m: sum(v.values()) for m, v in parts.items()},
+            "whole_run_median_ms": {m: float(np.median(t)) for m, t in total.items()},
+            "whole_run_ms": total,
+        }
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(record, indent=1) + "\n")
+        print(f"raw output: {args.out}")
 
 
 if __name__ == "__main__":
