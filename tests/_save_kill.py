@@ -13,7 +13,7 @@ import sys
 step, name, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 sys.argv = ["yolo", *sys.argv[4:]]
 
-import ultralytics_semseg.models.train as train  # noqa: E402
+import ultralytics_semseg.engine.checkpoints as checkpoints  # noqa: E402
 import ultralytics_semseg.utils.files as files  # noqa: E402
 
 seen = 0
@@ -42,7 +42,7 @@ def replace(src, dst):
 
 
 patched.fsync, patched.replace = fsync, replace
-train.os = files.os = patched
+checkpoints.os = files.os = patched  # the modules whose saves rename and flush
 
 from ultralytics_semseg.cli import main  # noqa: E402
 

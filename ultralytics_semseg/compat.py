@@ -11,16 +11,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 
-def trainer_sets_class_weights() -> bool:
-    """Whether Ultralytics' trainer calls `BaseTrainer.set_class_weights()` during setup itself.
-
-    8.4 releases from mid-2026 do (with the `cls_pw` argument); on earlier ones the semseg trainer calls it.
-    """
-    from ultralytics.engine.trainer import BaseTrainer
-
-    return hasattr(BaseTrainer, "set_class_weights")
-
-
 @contextmanager
 def trainer_amp_check(check: Callable):
     """Within the block, Ultralytics' `BaseTrainer._setup_train` runs `check(model) -> bool` as its AMP check.
