@@ -402,3 +402,34 @@ def test_stream_memory_benchmark_short_run(tmp_path):
     result = json.loads(p.stdout[p.stdout.index("{") :])
     assert result["frames"] == 120 and len(result["samples"]) == 6
     assert result["growth_percent"] < 5, result
+
+
+def test_full_disk_while_saving_prediction_pngs_is_a_named_error(tmp_path):
+    """Class-map PNGs (save_txt) and overlays (`SemSegResults.plot(save=True)`) under a 4 KB file size limit: a
+    DiskFullError naming the file, no partial file (cv2.imwrite used to fail silently, PIL to leave a cut PNG)."""
+    import subprocess
+    import sys
+
+    code = f"""
+import numpy as np
+from pathlib import Path
+from ultralytics_semseg.utils.files import DiskFullError
+from ultralytics_semseg.utils.plotting import save_class_png
+from ultralytics_semseg.engine.results import SemSegResults
+out = Path({str(tmp_path)!r})
+mask = np.random.default_rng(0).integers(0, 8, (256, 512)).astype(np.uint8)
+save_class_png(mask[:8, :8], out / "small.png")  # fits
+for what, write in (("class-map PNG", lambda: save_class_png(mask, out / "big.png")),
+                    ("overlay image", lambda: SemSegResults(np.zeros((256, 512, 3), np.uint8), "x.jpg", dict(enumerate(
+                        "abcdefgh")), semseg=mask).plot(save=True, filename=str(out / "big.jpg")))):
+    try:
+        write()
+    except DiskFullError as e:
+        print("ERR", e)
+"""
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, preexec_fn=_file_size_limit(4096))
+    errors = [x for x in p.stdout.splitlines() if x.startswith("ERR")]
+    assert p.returncode == 0 and len(errors) == 2, p.stdout + p.stderr[-3000:]
+    assert f"while writing the class-map PNG {tmp_path / 'big.png'} (a file size limit" in errors[0]
+    assert f"while writing the overlay image {tmp_path / 'big.jpg'} (a file size limit" in errors[1]
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["small.png"]  # nothing cut, no temporary file left

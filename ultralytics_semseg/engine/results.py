@@ -178,10 +178,16 @@ class SemSegResults(Results):
             from PIL import Image
 
             Image.fromarray(out[..., ::-1]).show()
-        if save:
+        if save:  # encoded in memory, written atomically: cv2.imwrite fails silently on a full disk
             import cv2
 
-            cv2.imwrite(str(filename), out)
+            from ultralytics_semseg.utils.files import atomic_write_bytes, disk_full
+
+            ok, buf = cv2.imencode(Path(filename).suffix or ".jpg", out)
+            if not ok:
+                raise ValueError(f"cannot encode the overlay as {Path(filename).suffix!r} for {filename}")
+            with disk_full(filename, "overlay image", intact="the images written before it are complete"):
+                atomic_write_bytes(filename, buf.tobytes())
         return out
 
     def verbose(self) -> str:

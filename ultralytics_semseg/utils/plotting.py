@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import cv2
@@ -10,6 +11,7 @@ from PIL import Image
 from ultralytics.utils.plotting import colors
 
 from ultralytics_semseg.constants import IGNORE
+from ultralytics_semseg.utils.files import atomic_write_bytes, disk_full
 
 
 def palette(n: int = 256) -> np.ndarray:
@@ -58,14 +60,21 @@ def draw_legend(img: np.ndarray, classes: list[int], names: dict[int, str]) -> N
 
 
 def save_class_png(mask: np.ndarray, path: str | Path) -> None:
-    """Save a class-id map as a palette PNG (values are ids, viewers show colours); 16-bit grey for ids > 255."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    """Save a class-id map as a palette PNG (values are ids, viewers show colours); 16-bit grey for ids > 255.
+
+    Encoded in memory and written atomically: a full disk is a `DiskFullError` naming the file, never a cut PNG.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     if mask.size and mask.max() > 255:
-        Image.fromarray(mask.astype(np.uint16)).save(path)
-        return
-    im = Image.fromarray(mask.astype(np.uint8))  # mode L; putpalette turns it into P
-    im.putpalette(palette().ravel().tolist())
-    im.save(path)
+        im = Image.fromarray(mask.astype(np.uint16))
+    else:
+        im = Image.fromarray(mask.astype(np.uint8))  # mode L; putpalette turns it into P
+        im.putpalette(palette().ravel().tolist())
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    with disk_full(path, "class-map PNG", intact="the PNGs written before it are complete"):
+        atomic_write_bytes(path, buf.getvalue())
 
 
 def plot_pairs(
