@@ -10,40 +10,43 @@ import os
 import signal
 import sys
 
-step, name, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-sys.argv = ["yolo", *sys.argv[4:]]
 
-import ultralytics_semseg.engine.checkpoints as checkpoints  # noqa: E402
-import ultralytics_semseg.utils.files as files  # noqa: E402
+def main() -> None:
+    """Patch the saves' flush and rename to SIGKILL this process at the N-th one of NAME, then run `yolo`."""
+    step, name, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    sys.argv = ["yolo", *sys.argv[4:]]
 
-seen = 0
-patched = type(os)("os")
-patched.__dict__.update(os.__dict__)
+    import ultralytics_semseg.engine.checkpoints as checkpoints
+    import ultralytics_semseg.utils.files as files
+
+    seen = 0
+    patched = type(os)("os")
+    patched.__dict__.update(os.__dict__)
+
+    def _count(target: str) -> None:
+        nonlocal seen
+        if os.path.basename(target).startswith(f".{name}.") or os.path.basename(target) == name:
+            seen += 1
+            if seen == n:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    def fsync(fd):
+        if step == "write":
+            _count(os.readlink(f"/proc/self/fd/{fd}"))
+        return os.fsync(fd)
+
+    def replace(src, dst):
+        if step == "rename":
+            _count(str(dst))
+        return os.replace(src, dst)
+
+    patched.fsync, patched.replace = fsync, replace
+    checkpoints.os = files.os = patched  # the modules whose saves rename and flush
+
+    from ultralytics_semseg.cli import main as yolo_main
+
+    yolo_main(sys.argv[1:])
 
 
-def _count(target: str) -> None:
-    global seen
-    if os.path.basename(target).startswith(f".{name}.") or os.path.basename(target) == name:
-        seen += 1
-        if seen == n:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-
-def fsync(fd):
-    if step == "write":
-        _count(os.readlink(f"/proc/self/fd/{fd}"))
-    return os.fsync(fd)
-
-
-def replace(src, dst):
-    if step == "rename":
-        _count(str(dst))
-    return os.replace(src, dst)
-
-
-patched.fsync, patched.replace = fsync, replace
-checkpoints.os = files.os = patched  # the modules whose saves rename and flush
-
-from ultralytics_semseg.cli import main  # noqa: E402
-
-main(sys.argv[1:])
+if __name__ == "__main__":  # a script, not a test module: pytest's doctest collection imports it
+    main()
