@@ -347,7 +347,10 @@ def step_camvid(ctx: dict) -> dict:
     common = dict(imgsz=p.camvid_imgsz, batch=p.camvid_batch, nbs=p.camvid_batch, workers=ctx["workers"], amp=True,
                   **ctx["train_args"])  # fmt: skip
     out = {}
-    for spec in (("ours-packaged", "yolo11n-semseg.pt", "semseg"), OURS, RIVAL):
+    from ultralytics_semseg.cfg import WEIGHTS_DIR
+
+    packaged = str(WEIGHTS_DIR / "yolo11n-semseg.pt")  # the packaged start, read in place (no copy in the cwd)
+    for spec in (("ours-packaged", packaged, "semseg"), OURS, RIVAL):
         res, last = train(spec, data, ctx["runs"], f"camvid-{spec[0]}", ctx["device"], p.warmup_steps,
                           epochs=p.camvid_epochs, **common)  # fmt: skip
         res.pop("losses")

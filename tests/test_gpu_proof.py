@@ -29,7 +29,7 @@ def tiny_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("gpu_proof")
     env = {**os.environ, "YOLO_OFFLINE": "true", "YOLO_CONFIG_DIR": str(tmp / "config")}
     cmd = [sys.executable, str(SCRIPT), "--tiny", "--out", str(tmp / "out"), "--work", str(tmp / "work")]
-    p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, cwd=tmp)  # nothing in the repo
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     (json_file,) = (tmp / "out").glob("*-cpu-tiny.json")
     return json.loads(json_file.read_text()), json_file.with_suffix(".md").read_text(), p.stdout, tmp

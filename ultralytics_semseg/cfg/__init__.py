@@ -143,8 +143,11 @@ def resolve_weights(name: str | Path) -> str | Path:
     The packaged file is only ever read; `resolve_model` hands `YOLO()` a copy in the working directory instead.
 
     Examples:
+        >>> import os, tempfile
+        >>> cwd = os.getcwd(); os.chdir(tempfile.mkdtemp())  # a folder without a yolo11n-semseg.pt of the user's
         >>> resolve_weights("yolo11n-semseg.pt")  # doctest: +ELLIPSIS
         '.../ultralytics_semseg/weights/yolo11n-semseg.pt'
+        >>> os.chdir(cwd)
 
     Raises:
         FileNotFoundError: For semseg weights such as 'yolo26n-semseg.pt' that are neither on disk nor packaged: none
