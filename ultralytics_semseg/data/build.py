@@ -13,7 +13,7 @@ from ultralytics_semseg.cfg import resolve_data_yaml
 from ultralytics_semseg.constants import IGNORE, STRIDE
 from ultralytics_semseg.data.dataset import SemSegDataset
 from ultralytics_semseg.data.formats import IGNORE_WORDS, parse_colors
-from ultralytics_semseg.data.utils import is_ignore_value
+from ultralytics_semseg.data.utils import IMAGES_DIR, is_ignore_value, mirror_path
 
 
 def check_semseg_dataset(data: str | Path, split: str = "") -> dict[str, Any]:
@@ -132,13 +132,13 @@ def _label_format(d: dict[str, Any], name: str) -> str:
 
 def detect_label_format(d: dict[str, Any]) -> str:
     """'masks' if the mask folder of a split (or `<path>/<masks_dir>`) exists, 'polygons' if only `labels/` does."""
-    sa, masks_dir = f"{os.sep}images{os.sep}", d.get("masks_dir") or "masks"
+    masks_dir = d.get("masks_dir") or "masks"
     for split in ("train", "val", "test"):
         paths = d.get(split) or []
         for p in [os.fspath(x) + os.sep for x in (paths if isinstance(paths, list) else [paths])]:
-            if sa in p and os.path.isdir(p):
+            if IMAGES_DIR in p and os.path.isdir(p):
                 for folder, fmt in ((masks_dir, "masks"), ("labels", "polygons")):
-                    if os.path.isdir(f"{os.sep}{folder}{os.sep}".join(p.rsplit(sa, 1))):
+                    if os.path.isdir(mirror_path(p, folder)):
                         return fmt
     root = Path(d.get("path") or ".")
     return "polygons" if not (root / masks_dir).is_dir() and (root / "labels").is_dir() else "masks"

@@ -25,6 +25,7 @@ from ultralytics_semseg.data.augment import (
 )
 from ultralytics_semseg.data.formats import kept_truncated, label_format_for, scan_pairs
 from ultralytics_semseg.data.sampler import seeded_rng
+from ultralytics_semseg.data.utils import IMAGES_DIR
 from ultralytics_semseg.utils.memory import check_image_memory
 
 CACHE_VERSION = "semseg-1.3"  # 1.2: images are decoded in full by the scan; 1.3: truncated files are caught
@@ -128,10 +129,9 @@ class SemSegDataset(BaseDataset):
 
     def _cache_path(self) -> Path:
         """`<labels folder>/<split>.semseg.cache`, beside the split's label folder (mirrors an image folder path)."""
-        sa = f"{os.sep}images{os.sep}"
         p = os.fspath(self.img_path) if isinstance(self.img_path, (str, Path)) else ""
         label_dir = Path(self.mask_files[0]).parent
-        if sa in p + os.sep and os.path.isdir(p):
+        if IMAGES_DIR in p + os.sep and os.path.isdir(p):
             split_dir = Path(self.label_format.label_files([os.path.join(p, "x.jpg")])[0]).parent
             if split_dir.is_dir():
                 label_dir = split_dir

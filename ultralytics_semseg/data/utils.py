@@ -26,15 +26,30 @@ IMAGE_SIGNATURES = {
 }
 
 
+IMAGES_DIR = f"{os.sep}images{os.sep}"  # the folder that image paths are mirrored from
+
+
+def mirror_path(path: str | Path, folder: str) -> str:
+    """The path with its last `images` folder replaced by `folder` ('.../images/train' -> '.../masks/train').
+
+    A path without an `images` folder comes back unchanged. The one rule for every label file, label folder and
+    cache that sits beside the images.
+
+    Examples:
+        >>> mirror_path("/d/images/train/a.jpg", "masks") == os.path.join(os.sep, "d", "masks", "train", "a.jpg")
+        True
+    """
+    return f"{os.sep}{folder}{os.sep}".join(os.fspath(path).rsplit(IMAGES_DIR, 1))
+
+
 def img2mask_paths(im_files: list[str], masks_dir: str = "masks") -> list[str]:
     """Mirror image paths into the masks folder: '.../images/train/a.jpg' -> '.../masks/train/a.png'.
 
     A mask with another lossless suffix (.tif, .bmp) is used when no .png exists.
     """
-    sa, sb = f"{os.sep}images{os.sep}", f"{os.sep}{masks_dir}{os.sep}"
     out = []
     for f in im_files:
-        stem = sb.join(os.fspath(f).rsplit(sa, 1)).rsplit(".", 1)[0]
+        stem = mirror_path(f, masks_dir).rsplit(".", 1)[0]
         out.append(next((stem + s for s in MASK_SUFFIXES if os.path.isfile(stem + s)), stem + ".png"))
     return out
 
