@@ -57,17 +57,7 @@ def numpy_update(pred: np.ndarray, gt: np.ndarray, nc: int) -> np.ndarray:
 
 def time_call(fn: Callable[[], object], runs: int, warmup: int, cuda: bool = False) -> tuple[float, float]:
     """Median and minimum wall time of fn() in milliseconds, after `warmup` untimed calls."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(runs):
-        if cuda:
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        fn()
-        if cuda:
-            torch.cuda.synchronize()
-        times.append((time.perf_counter() - t0) * 1e3)
+    times = time_alternated({"fn": fn}, runs, warmup, cuda)["fn"]
     return statistics.median(times), min(times)
 
 

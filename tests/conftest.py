@@ -62,3 +62,20 @@ def trained_run(toy_data) -> Path:
         "save_period=1", "project=" + str(_ROOT / "runs"), "name=cli-train", "exist_ok=True", "seed=0",
     )  # fmt: skip
     return _ROOT / "runs" / "cli-train"
+
+
+def make_noise_dataset(root: Path, n_train: int = 4, n_val: int = 2, size: int = 64) -> Path:
+    """A tiny 3-class dataset of size x size noise images and id masks at `root`; returns its data YAML."""
+    import cv2
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    for split, n in (("train", n_train), ("val", n_val)):
+        (root / "images" / split).mkdir(parents=True, exist_ok=True)
+        (root / "masks" / split).mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            cv2.imwrite(str(root / "images" / split / f"{i}.jpg"), rng.integers(0, 255, (size, size, 3), np.uint8))
+            cv2.imwrite(str(root / "masks" / split / f"{i}.png"), rng.integers(0, 3, (size, size), np.uint8))
+    yaml = root / "data.yaml"
+    yaml.write_text(f"path: {root}\ntrain: images/train\nval: images/val\nnames:\n  0: a\n  1: b\n  2: c\n")
+    return yaml

@@ -11,26 +11,10 @@ import os
 import subprocess
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
-from conftest import YOLO
+from conftest import YOLO, make_noise_dataset
 
 TRAIN = ("semseg", "train", "epochs=1", "imgsz=64", "batch=2", "workers=0", "exist_ok=True")
-
-
-def make_dataset(root: Path, n_train: int = 4, n_val: int = 2) -> Path:
-    """A tiny 3-class dataset of 64x64 noise images and id masks; returns its data YAML."""
-    rng = np.random.default_rng(0)
-    for split, n in (("train", n_train), ("val", n_val)):
-        (root / "images" / split).mkdir(parents=True, exist_ok=True)
-        (root / "masks" / split).mkdir(parents=True, exist_ok=True)
-        for i in range(n):
-            cv2.imwrite(str(root / "images" / split / f"{i}.jpg"), rng.integers(0, 255, (64, 64, 3), dtype=np.uint8))
-            cv2.imwrite(str(root / "masks" / split / f"{i}.png"), rng.integers(0, 3, (64, 64), dtype=np.uint8))
-    yaml = root / "data.yaml"
-    yaml.write_text(f"path: {root}\ntrain: images/train\nval: images/val\nnames:\n  0: a\n  1: b\n  2: c\n")
-    return yaml
 
 
 def hashes(root: Path) -> dict[str, str]:
@@ -59,7 +43,7 @@ def assert_clean(rc: int, out: str, err: str, *expected: str) -> None:
 
 @pytest.fixture
 def data(tmp_path) -> Path:
-    return make_dataset(tmp_path / "ds")
+    return make_noise_dataset(tmp_path / "ds")
 
 
 def test_empty_val_split(tmp_path, data):

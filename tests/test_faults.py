@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import run_cli
+from conftest import make_noise_dataset, run_cli
 
 CUTS = (0.10, 0.50, 0.95)
 KINDS = {".jpg": "JPEG", ".png": "PNG", ".tif": "TIFF"}
@@ -44,20 +44,6 @@ def image_dataset(root: Path, n_val: int = 2, extra_yaml: str = "") -> Path:
             cv2.imwrite(str(root / "masks" / split / f"{stem}.png"), rng.integers(0, 3, (64, 96), dtype=np.uint8))
     yaml = root / "data.yaml"
     yaml.write_text(f"path: {root}\ntrain: images/train\nval: images/val\nnames: [a, b, c]\n{extra_yaml}")
-    return yaml
-
-
-def make_data(root: Path, n_train: int = 4, n_val: int = 2) -> Path:
-    """A tiny 3-class dataset of 32x32 noise images and id masks at `root`; returns its data YAML."""
-    rng = np.random.default_rng(0)
-    for split, n in (("train", n_train), ("val", n_val)):
-        (root / "images" / split).mkdir(parents=True, exist_ok=True)
-        (root / "masks" / split).mkdir(parents=True, exist_ok=True)
-        for i in range(n):
-            cv2.imwrite(str(root / "images" / split / f"{i}.jpg"), rng.integers(0, 255, (32, 32, 3), dtype=np.uint8))
-            cv2.imwrite(str(root / "masks" / split / f"{i}.png"), rng.integers(0, 3, (32, 32), dtype=np.uint8))
-    yaml = root / "data.yaml"
-    yaml.write_text(f"path: {root}\ntrain: images/train\nval: images/val\nnames: [a, b, c]\n")
     return yaml
 
 
@@ -203,9 +189,9 @@ def _train_args(root: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def full_run(tmp_path_factory) -> Path:
-    """A 2-epoch run on `make_data` at imgsz 32, checkpoints each epoch; its folder (data beside it)."""
+    """A 2-epoch run on 32 px `make_noise_dataset` data, checkpoints each epoch; its folder (data beside it)."""
     root = tmp_path_factory.mktemp("faults")
-    make_data(root)
+    make_noise_dataset(root, size=32)
     run_cli(*_train_args(root), "name=full")
     return root / "full"
 
@@ -371,7 +357,7 @@ def test_image_over_the_memory_budget_is_a_named_error_in_predict_and_val(tmp_pa
     from ultralytics_semseg.data.build import check_semseg_dataset
     from ultralytics_semseg.utils.memory import MemoryBudgetError
 
-    make_data(tmp_path, n_train=1, n_val=1)
+    make_noise_dataset(tmp_path, n_train=1, n_val=1, size=32)
     big = tmp_path / "images" / "val" / "big.jpg"
     cv2.imwrite(str(big), np.zeros((3000, 3000, 3), np.uint8))
     cv2.imwrite(str(tmp_path / "masks" / "val" / "big.png"), np.zeros((3000, 3000), np.uint8))
