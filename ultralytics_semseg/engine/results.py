@@ -181,13 +181,12 @@ class SemSegResults(Results):
         if save:  # encoded in memory, written atomically: cv2.imwrite fails silently on a full disk
             import cv2
 
-            from ultralytics_semseg.utils.files import atomic_write_bytes, disk_full
+            from ultralytics_semseg.utils.files import write_output
 
             ok, buf = cv2.imencode(Path(filename).suffix or ".jpg", out)
             if not ok:
                 raise ValueError(f"cannot encode the overlay as {Path(filename).suffix!r} for {filename}")
-            with disk_full(filename, "overlay image", intact="the images written before it are complete"):
-                atomic_write_bytes(filename, buf.tobytes())
+            write_output(filename, buf.tobytes(), "overlay image", intact="the images written before it are complete")
         return out
 
     def verbose(self) -> str:

@@ -16,7 +16,7 @@ import torch
 from ultralytics.utils import LOGGER, RANK
 from ultralytics.utils.torch_utils import unwrap_model
 
-from ultralytics_semseg.utils.files import atomic_write_bytes, disk_full
+from ultralytics_semseg.utils.files import write_output
 
 RESUME_KEY = "semseg_resume"  # the exact resume state inside ckpt['optimizer'] (see ExactResume.resume_state)
 
@@ -164,8 +164,7 @@ class ExactResume:
             x for x in lines[1:] if x.split(",", 1)[0].strip().isdigit() and int(x.split(",")[0]) <= self.start_epoch
         ]
         if len(keep) < len(lines) - 1:
-            with disk_full(self.csv, "results CSV", intact=f"{self.csv.name} is unchanged"):
-                atomic_write_bytes(self.csv, "".join(lines[:1] + keep).encode())
+            write_output(self.csv, "".join(lines[:1] + keep).encode(), "results CSV", f"{self.csv.name} is unchanged")
             LOGGER.warning(
                 f"{self.csv}: dropped {len(lines) - 1 - len(keep)} row(s) after epoch {self.start_epoch}, written "
                 f"after {self.args.resume}'s epoch (the run was stopped between saving the two); they are redone now"

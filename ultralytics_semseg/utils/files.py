@@ -98,6 +98,16 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         raise
 
 
+def write_output(path: str | Path, data: bytes, what: str, intact: str = "") -> None:
+    """`atomic_write_bytes`, with a full disk raised as a `DiskFullError` that names the file and `what` it is.
+
+    Raises:
+        DiskFullError: When the disk is full (or a file size limit is reached); `path` is left as it was.
+    """
+    with disk_full(path, what, intact=intact):
+        atomic_write_bytes(path, data)
+
+
 class AtomicPath(type(Path())):
     """A `Path` whose `write_bytes` is `atomic_write_bytes`; paths joined to it (`p / 'x'`) are AtomicPaths too."""
 
@@ -110,8 +120,7 @@ class AtomicPath(type(Path())):
             DiskFullError: When the disk is full, naming this file; the file is left as it was.
         """
         intact = f"{self.name} is as it was before" if self.exists() else f"no {self.name} was written"
-        with disk_full(self, self.what, intact=intact):
-            atomic_write_bytes(self, data)
+        write_output(self, data, self.what, intact=intact)
         return len(data)
 
 

@@ -11,7 +11,7 @@ from PIL import Image
 from ultralytics.utils.plotting import colors
 
 from ultralytics_semseg.constants import IGNORE
-from ultralytics_semseg.utils.files import atomic_write_bytes, disk_full
+from ultralytics_semseg.utils.files import write_output
 
 
 def palette(n: int = 256) -> np.ndarray:
@@ -73,8 +73,7 @@ def save_class_png(mask: np.ndarray, path: str | Path) -> None:
         im.putpalette(palette().ravel().tolist())
     buf = io.BytesIO()
     im.save(buf, format="PNG")
-    with disk_full(path, "class-map PNG", intact="the PNGs written before it are complete"):
-        atomic_write_bytes(path, buf.getvalue())
+    write_output(path, buf.getvalue(), "class-map PNG", intact="the PNGs written before it are complete")
 
 
 def plot_pairs(
