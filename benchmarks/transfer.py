@@ -18,7 +18,12 @@ Contenders (add your own with `--contenders name=base:key=value,...`, e.g. `ours
   same number of optimizer steps as ours;
 * ``ours-yolo26``: ``yolo26n-semseg.yaml`` (our head on the YOLO26 backbone), the same recipe as ``ours``;
 * ``yolo26n-sem-shipped``: ``yolo26n-sem.yaml`` exactly as shipped (`nbs=64`: with batch 8 it steps the optimizer
-  every 8th batch).
+  every 8th batch);
+* ``ours-packaged``: ``ours`` fine-tuned from the packaged ``yolo11n-semseg.pt`` (trained on generated data only);
+* ``smp-fpn-mnv2``, ``smp-segformer-b0``, ``smp-dlv3p-mnv2``: segmentation_models_pytorch's FPN + MobileNetV2,
+  Segformer + MiT-B0 and DeepLabV3+ + MobileNetV2 from scratch, run by our trainer with our data pipeline, crops,
+  loss and `nbs` = batch and their usual optimizer recipe (`smp_rivals.RECIPE`: AdamW, lr 1e-3, weight decay 0.01,
+  cosine), scored and exported by our code like ``ours`` (`pip install -e ".[bench]"`).
 
 Every run is scored on ``last.pt`` by *our* validator at the labels' own resolution (mIoU and per-class IoU); the
 rival's runs are also scored by Ultralytics' own `semantic` validator as a sanity check (it scores at the letterboxed
@@ -50,9 +55,11 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from datasets import DATASETS, DEFAULT, ROOT, build, info  # noqa: E402
+from datasets import DATASETS, DEFAULT, ROOT, available, build, info  # noqa: E402
+from smp_rivals import ARCHS, RECIPE  # noqa: E402
 
 RESULTS = HERE / "results" / "round2"
+OURS_YAML = "yolo11n-semseg.yaml"
 RUNS = HERE / ".runs"
 BATCH = 8
 # name -> (model yaml, task, extra training arguments); "nbs": None means nbs = batch
@@ -61,6 +68,9 @@ CONTENDERS: dict[str, tuple[str, str, dict]] = {
     "ours-yolo26": ("yolo26n-semseg.yaml", "semseg", {"nbs": None}),
     "yolo26n-sem": ("yolo26n-sem.yaml", "semantic", {"nbs": None}),
     "yolo26n-sem-shipped": ("yolo26n-sem.yaml", "semantic", {}),
+    "ours-packaged": ("yolo11n-semseg.pt", "semseg", {"nbs": None}),
+    # segmentation_models_pytorch rivals (benchmarks/smp_rivals.py): our trainer runs them with their usual recipe
+    **{name: (f"smp:{name}", "semseg", {"nbs": None, **RECIPE}) for name in ARCHS},
 }
 # contenders of an earlier default head (or export tail): `latency` rebuilds it from benchmarks/ablate.py
 EARLIER_HEADS = {"ours-concat4": "concat4", "ours-ctx8": "context-mix", "ours-ce": "concat4", "ours-pw1": "concat4",
@@ -132,7 +142,10 @@ def code_hash() -> str:
 
 def run_one(args) -> None:
     """Child process: train one contender on one dataset with one seed, score last.pt, write the result JSON."""
+    import contextlib
+
     import torch
+    from smp_rivals import training
     from ultralytics import YOLO
     from ultralytics.utils.torch_utils import get_flops
 
@@ -149,9 +162,11 @@ def run_one(args) -> None:
     train_args.update({k: (BATCH if (k == "nbs" and v is None) else v) for k, v in extra.items()})
     load0 = os.getloadavg()[0]
     t0, c0 = time.time(), time.process_time()
-    model, threads = YOLO(model_yaml, task=task), []
+    smp_name = model_yaml.removeprefix("smp:") if model_yaml.startswith("smp:") else None
+    model, threads = YOLO(OURS_YAML if smp_name else model_yaml, task=task), []
     model.add_callback("on_train_epoch_start", lambda trainer: threads.append(torch.get_num_threads()))
-    model.train(**train_args)
+    with training(smp_name) if smp_name else contextlib.nullcontext():
+        model.train(**train_args)
     train_s, cpu_s = time.time() - t0, time.process_time() - c0
     load1 = os.getloadavg()[0]
     weights = RUNS / train_args["name"] / "weights" / "last.pt"
@@ -164,7 +179,7 @@ def run_one(args) -> None:
         res["ultralytics_mIoU"] = ultralytics_miou(weights, data, spec["imgsz"], RUNS / train_args["name"])
     net = YOLO(str(weights)).model.float().eval()
     res["params"] = sum(p.numel() for p in net.parameters())
-    res["gflops_512x1024"] = float(get_flops(net, [512, 1024]))
+    res["gflops_512x1024"] = float(get_flops(net, [512, 1024])) or None  # 0 where thop cannot count a layer
     import ultralytics
 
     res["versions"] = dict(
@@ -255,6 +270,10 @@ def run_round(args) -> None:
     results = Path(args.results)
     (RUNS / ".config").mkdir(parents=True, exist_ok=True)
     for d in args.datasets.split(","):
+        if why := available(d):
+            print(f"skipping dataset '{d}': {why}", flush=True)
+            args.datasets = ",".join(x for x in args.datasets.split(",") if x != d)
+            continue
         build(d)
     for seed, d, spec in jobs(args):
         name = contender(spec)[0]
@@ -298,6 +317,13 @@ def untrained(model_yaml: str, task: str, nc: int, folder: Path):
 
     import ultralytics_semseg  # noqa: F401  (registers the task)
 
+    if model_yaml.startswith("smp:"):  # no YAML rows: save the built rival as a checkpoint YOLO() can load
+        import torch
+        from smp_rivals import ARCHS, SmpSemSegModel
+
+        name = model_yaml.removeprefix("smp:")
+        torch.save({"model": SmpSemSegModel(*ARCHS[name], nc=nc), "train_args": {"task": task}}, folder / f"{name}.pt")
+        return YOLO(str(folder / f"{name}.pt"), task=task)
     cfg = {k: v for k, v in YOLO(model_yaml, task=task).model.yaml.items() if k != "yaml_file"}
     YAML.save(folder / Path(model_yaml).name, {**cfg, "nc": nc})  # the name carries the scale
     return YOLO(str(folder / Path(model_yaml).name), task=task)
