@@ -66,7 +66,19 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent / ".data"
 TILE = 128
-CAMVID = Path(os.environ.get("SEMSEG_CAMVID", Path(__file__).resolve().parents[2] / "shared" / "data" / "camvid"))
+# CamVid: $SEMSEG_CAMVID, else the nearest ``shared/data/camvid`` above this file (a frozen copy of the benchmark
+# code lives deeper in the checkout than the original)
+CAMVID = Path(
+    os.environ.get("SEMSEG_CAMVID")
+    or next(
+        (
+            p / "shared" / "data" / "camvid"
+            for p in Path(__file__).resolve().parents
+            if (p / "shared" / "data" / "camvid").is_dir()
+        ),
+        Path(__file__).resolve().parents[2] / "shared" / "data" / "camvid",
+    )
+)
 # where sets derived from data that must never enter the repository are written: outside the checkout
 EXTERNAL = Path(os.environ.get("SEMSEG_BENCH_EXTERNAL", Path.home() / ".cache" / "ultralytics-semseg-bench"))
 
