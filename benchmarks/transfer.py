@@ -269,12 +269,16 @@ def run_round(args) -> None:
     """
     results = Path(args.results)
     (RUNS / ".config").mkdir(parents=True, exist_ok=True)
+    usable = []
     for d in args.datasets.split(","):
         if why := available(d):
             print(f"skipping dataset '{d}': {why}", flush=True)
-            args.datasets = ",".join(x for x in args.datasets.split(",") if x != d)
             continue
         build(d)
+        usable.append(d)
+    if not usable:
+        raise SystemExit("no dataset of --datasets is available on this machine")
+    args.datasets = ",".join(usable)
     for seed, d, spec in jobs(args):
         name = contender(spec)[0]
         out = results / f"{run_name(d, name, seed)}.json"
