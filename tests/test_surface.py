@@ -1,4 +1,4 @@
-"""Every Ultralytics name the plug-in touches or assumes (ultralytics_semseg/surface.py) still fits this release.
+"""Every Ultralytics name the plug-in touches or assumes (tests/surface.py) still fits this release.
 
 A failure names the Ultralytics name, what the plug-in does with it and where, so that a new Ultralytics release that
 moves, renames or re-signs something shows up here first, one failing row per change.
@@ -15,11 +15,10 @@ from pathlib import Path
 import pytest
 import torch
 import ultralytics
+from surface import ROOT, SURFACE, Touch, markdown_table, overrides, overrides_markdown, own_methods, plugin_subclasses
 
 import _ultralytics_semseg_hook as hook
-from ultralytics_semseg.surface import SURFACE, Touch, markdown_table
 
-ROOT = Path(__file__).resolve().parents[1]
 VERSION = ultralytics.__version__
 
 
@@ -84,7 +83,7 @@ def test_surface_row_fits_this_release(touch):
     problem = _problem(touch)
     assert problem is None, (
         f"Ultralytics {VERSION}: {touch.name} ({touch.how} by ultralytics_semseg {touch.where}) {problem}. "
-        f"Adapt ultralytics_semseg/compat.py or the row in ultralytics_semseg/surface.py and docs/plugin.md."
+        f"Adapt ultralytics_semseg/compat.py or the row in tests/surface.py and docs/plugin.md."
     )
 
 
@@ -116,7 +115,7 @@ def test_every_imported_ultralytics_name_is_listed():
         for n, f in _imported_ultralytics_names().items()
         if not any(x == n or x.startswith(n + ".") for x in listed)
     }
-    assert not unlisted, f"Ultralytics names used but not in ultralytics_semseg/surface.py: {unlisted}"
+    assert not unlisted, f"Ultralytics names used but not in tests/surface.py: {unlisted}"
 
 
 def test_docs_table_matches_the_code():
@@ -127,7 +126,12 @@ def test_docs_table_matches_the_code():
         f"has extra {sorted(set(rows) - {t.name for t in SURFACE})}"
     )
     assert markdown_table() in doc, (
-        "regenerate the table: python -c 'from ultralytics_semseg.surface import *; print(markdown_table())'"
+        "regenerate the table: cd tests && python -c 'from surface import *; print(markdown_table())'"
+    )
+    import ultralytics.models.yolo.model  # noqa: F401  (the task's modules, as the list is derived from them)
+
+    assert overrides_markdown() in doc, (
+        "regenerate the overrides list: cd tests && python -c 'from surface import *; print(overrides_markdown())'"
     )
 
 
@@ -142,22 +146,6 @@ def test_ci_runs_the_suite_on_the_floor_release_and_the_newest():
     assert rest.startswith(" && python -m pytest -q && "), command  # the floor
     version = "$(python -c 'import ultralytics as u; print(u.__version__)')"
     assert f'-U -e . ultralytics && {{ [ "{version}" = {floor} ] || python -m pytest -q; }}' in rest, command
-
-
-def _plugin_subclasses() -> list[type]:
-    """The plug-in's classes that subclass an Ultralytics class."""
-    out = []
-    for f in sorted((ROOT / "ultralytics_semseg").rglob("*.py")):
-        name = ".".join(f.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
-        if name.endswith("__main__"):
-            continue
-        for obj in vars(importlib.import_module(name)).values():
-            ultralytics_base = isinstance(obj, type) and any(
-                c.__module__.startswith("ultralytics.") for c in obj.__mro__
-            )
-            if ultralytics_base and obj.__module__ == name:
-                out.append(obj)
-    return out
 
 
 def _self_attributes(cls: type) -> tuple[set[str], set[str]]:
@@ -180,7 +168,7 @@ def test_every_base_class_attribute_the_plugin_uses_is_listed():
     """`self.x` of a plug-in subclass that comes from an Ultralytics base class is a row or in a row's `sets`."""
     rows = {t.name: t for t in SURFACE}
     unlisted = {}
-    for cls in _plugin_subclasses():
+    for cls in plugin_subclasses():
         ours = [c for c in cls.__mro__ if c.__module__.startswith("ultralytics_semseg")]
         bases = [c for c in cls.__mro__ if c.__module__.startswith("ultralytics.")]
         own = set().union(*(vars(c) for c in ours))
@@ -196,11 +184,109 @@ def test_every_base_class_attribute_the_plugin_uses_is_listed():
             listed |= set(rows[full].sets) if full in rows else set()
         for b in bases:  # rows may name the class where Ultralytics defines it, e.g. ultralytics.data.base.BaseDataset
             listed |= {n.rsplit(".", 1)[1] for n in rows if n.rsplit(".", 1)[0].endswith("." + b.__qualname__)}
-        overridden = {n for c in ours for n in vars(c) if callable(vars(c)[n]) and any(n in vars(b) for b in bases)}
-        read |= overridden - {"__init__", "__call__"} - set(vars(torch.nn.Module))  # overrides are listed too
-        own -= overridden
+        own -= set(overrides(cls))  # overridden hooks are checked by test_every_override_fits_its_base
+        read -= set(overrides(cls))
         inherited = {a for a in read - own - listed if any(hasattr(b, a) or a in _sources(b) for b in bases)}
         missing = sorted(a for a in inherited if not hasattr(torch.nn.Module, a))  # torch's own API is not ours to list
         if missing:
             unlisted[cls.__qualname__] = missing
-    assert not unlisted, f"base-class attributes used but not in ultralytics_semseg/surface.py: {unlisted}"
+    assert not unlisted, f"base-class attributes used but not in tests/surface.py: {unlisted}"
+
+
+def _accepted(func) -> tuple[set[str], set[str], bool]:
+    """(every named parameter, the required ones, whether it takes **kwargs) of `func`, without `self`."""
+    params = list(inspect.signature(func).parameters.values())[1:]
+    named = {p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+    required = {p.name for p in params if p.name in named and p.default is p.empty}
+    return named, required, any(p.kind == p.VAR_KEYWORD for p in params)
+
+
+def override_problems() -> list[str]:
+    """Overridden hooks whose signature no longer fits the Ultralytics method they replace."""
+    problems = []
+    for cls in plugin_subclasses():
+        methods = own_methods(cls)
+        for name, base in overrides(cls).items():
+            if name == "__init__":  # the plug-in calls its constructors itself; Ultralytics calls the hooks
+                continue
+            ours, theirs = methods[name], inspect.getattr_static(base, name)
+            if isinstance(ours, property) or not inspect.isfunction(theirs):
+                continue
+            (o_named, o_required, o_kwargs), (t_named, _, _) = _accepted(ours), _accepted(theirs)
+            missing = sorted(t_named - o_named) if not o_kwargs else []  # Ultralytics may pass these
+            unknown = sorted(o_required - t_named)  # ours needs these, Ultralytics' callers never pass them
+            if missing or unknown:
+                theirs_text = f"{base.__qualname__}.{name}({', '.join(sorted(t_named))})"
+                problems.append(
+                    f"{cls.__qualname__}.{name} vs {theirs_text}: does not take {missing}, requires {unknown}"
+                )
+    return problems
+
+
+def _code_references() -> set[str]:
+    """Names referenced in the plug-in's code (attributes, names, string constants), each method's references to its
+    own name (a `super().name(...)` call) left out, docstrings and comments too."""
+    found = set()
+
+    def visit(node, inside: str | None) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            inside = node.name
+        name = (node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else
+                node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None)  # fmt: skip
+        if name and name != inside:
+            found.add(name)
+        for child in ast.iter_child_nodes(node):
+            visit(child, inside)
+
+    for f in [*sorted((ROOT / "ultralytics_semseg").rglob("*.py")), ROOT / "_ultralytics_semseg_hook.py"]:
+        visit(ast.parse(f.read_text()), None)
+    return found
+
+
+def _ultralytics_attribute_references() -> set[str]:
+    """Attribute names Ultralytics' engine, data and model code reads or assigns (`dataset.close_mosaic(...)`,
+    `self.accumulate = ...`): the duck-typed hooks that no base class defines."""
+    import ultralytics
+
+    pkg = Path(ultralytics.__file__).parent
+    files = [*pkg.glob("engine/*.py"), *pkg.glob("data/*.py"), *pkg.glob("nn/*.py"), *pkg.glob("models/yolo/*.py")]
+    return {n.attr for f in files for n in ast.walk(ast.parse(f.read_text())) if isinstance(n, ast.Attribute)}
+
+
+def orphan_methods() -> list[str]:
+    """Methods of the plug-in's subclasses that override nothing in Ultralytics, that Ultralytics' code does not call
+    by name and that no plug-in code calls: a hook that Ultralytics renamed or removed leaves its override dead."""
+    used = _code_references() | _ultralytics_attribute_references()
+    return [
+        f"{cls.__qualname__}.{name}"
+        for cls in plugin_subclasses()
+        for name in own_methods(cls)
+        if name not in overrides(cls) and not (name.startswith("__") and name.endswith("__")) and name not in used
+    ]
+
+
+def test_every_override_fits_its_base():
+    import ultralytics.models.yolo.model  # noqa: F401
+
+    problems = override_problems()
+    assert not problems, f"Ultralytics {VERSION}: overridden hooks changed: {problems}"
+
+
+def test_no_override_became_an_orphan():
+    import ultralytics.models.yolo.model  # noqa: F401
+
+    orphans = orphan_methods()
+    assert not orphans, f"Ultralytics {VERSION}: these methods override nothing and nothing calls them: {orphans}"
+
+
+def test_the_derived_checks_catch_a_removed_or_re_signed_hook(monkeypatch):
+    """The two checks above fail when a release removes a hook or gives it a new parameter."""
+    from ultralytics.engine.trainer import BaseTrainer
+
+    references = _ultralytics_attribute_references()
+    # a release that renames the hook: gone from the base class and from the engine code that called it
+    monkeypatch.delattr(BaseTrainer, "progress_string")
+    monkeypatch.setitem(globals(), "_ultralytics_attribute_references", lambda: references - {"progress_string"})
+    assert "SemSegTrainer.progress_string" in orphan_methods()
+    monkeypatch.setattr(BaseTrainer, "get_validator", lambda self, new_argument: None)
+    assert any(p.startswith("SemSegTrainer.get_validator") and "new_argument" in p for p in override_problems())

@@ -1,28 +1,37 @@
-"""The plug-in's surface on Ultralytics: every Ultralytics name the plug-in writes, wraps, calls, subclasses or assumes.
+"""The contract of the plug-in with Ultralytics, as test data: every Ultralytics name the plug-in hooks, writes, wraps,
+subclasses, reads or calls.
 
 One row per name, with what the plug-in does with it and what it relies on. `tests/test_surface.py` checks every row
 against the installed Ultralytics and fails with a message naming the row when a release changes it;
-`docs/plugin.md` shows the same table. Each row's `expects` says what is checked:
+`docs/plugin.md` shows the same table. The hook methods the plug-in's subclasses override are not rows: the test
+derives them from the class hierarchy and checks each against its Ultralytics base (`overrides_markdown` lists them
+for the docs). This module is test data; nothing in the installed package reads it. Each row's fields say what is
+checked:
 
-- `params`: parameter names the callable (or overridden hook) must still accept, in any order.
+- `params`: parameter names the callable must still accept, in any order.
 - `types`: the value must be an instance of one of these type names (e.g. the containers the plug-in mutates).
 - `sets`: attribute names the class's own code (any class of its MRO within Ultralytics) must still assign.
 - `property`: the class attribute must be a property (the plug-in wraps its getter).
 - `optional`: the name exists only in some releases; `ultralytics_semseg.compat` handles both cases.
 
-`how` is one of: `writes` (mutates or rebinds it), `wraps` (replaces it with a function calling the original),
-`subclasses`, `overrides` (a hook method that Ultralytics' base class calls), `calls`, `reads` (an attribute of an
-Ultralytics object), `hooks` (a module the start-up hook waits for).
+`how` is one of: `hooks` (a module the start-up hook waits for), `writes` (mutates or rebinds it, or assigns the
+attribute on Ultralytics' object), `wraps` (replaces it with a function calling the original), `subclasses`,
+`reads` (an attribute of an Ultralytics object), `calls`.
 
 Examples:
-    >>> from ultralytics_semseg.surface import SURFACE
+    >>> from surface import SURFACE
     >>> sum(t.how in {"writes", "wraps"} for t in SURFACE) > 10
     True
 """
 
 from __future__ import annotations
 
+import importlib
+import inspect
 from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -80,13 +89,15 @@ SURFACE: tuple[Touch, ...] = (
         "ultralytics.engine.exporter.Exporter", "reads", "engine.export", sets=("metadata", "file", "imgsz", "model")
     ),
     Touch("ultralytics.engine.exporter.Exporter.__init__", "reads", "engine.export", params=("cfg", "overrides")),
+    Touch(
+        "ultralytics.engine.exporter.Exporter",
+        "writes",
+        "engine.export (`output_shape`, after the dry run)",
+        sets=("output_shape",),
+    ),  # fmt: skip
     # --- model (nn/model.py, nn/head.py) ---
     Touch("ultralytics.nn.tasks.BaseModel", "subclasses", "nn.model"),
-    Touch(
-        "ultralytics.nn.tasks.BaseModel.predict", "overrides", "nn.model", params=("x", "profile", "augment", "embed")
-    ),
     Touch("ultralytics.nn.tasks.BaseModel._predict_once", "calls", "nn.model", params=("x",)),
-    Touch("ultralytics.nn.tasks.BaseModel.init_criterion", "overrides", "nn.model"),
     Touch("ultralytics.nn.tasks.BaseModel.info", "calls", "nn.model"),
     Touch("ultralytics.nn.tasks.BaseModel.load", "calls", "models.train", params=("weights", "verbose")),
     Touch("ultralytics.nn.tasks.parse_model", "calls", "nn.model", params=("d", "ch", "verbose")),
@@ -122,21 +133,7 @@ SURFACE: tuple[Touch, ...] = (
             "csv",
         ),
     ),  # fmt: skip
-    Touch(f"{_T}.__init__", "overrides", "models.train", params=("cfg", "overrides", "_callbacks")),
-    Touch(f"{_T}.get_dataset", "overrides", "models.train"),
-    Touch(f"{_T}.get_model", "overrides", "models.train", params=("cfg", "weights", "verbose")),
-    Touch(f"{_T}.set_model_attributes", "overrides", "models.train"),
-    Touch(f"{_T}.build_dataset", "overrides", "models.train", params=("img_path", "mode", "batch")),
-    Touch(f"{_T}.get_dataloader", "overrides", "models.train", params=("dataset_path", "batch_size", "rank", "mode")),
-    Touch(f"{_T}.preprocess_batch", "overrides", "models.train", params=("batch",)),
-    Touch(f"{_T}.get_validator", "overrides", "models.train"),
-    Touch(f"{_T}.progress_string", "overrides", "models.train"),
-    Touch(f"{_T}.plot_training_samples", "overrides", "models.train", params=("batch", "ni")),
-    Touch(f"{_T}.plot_training_labels", "overrides", "models.train"),
-    Touch(f"{_T}.label_loss_items", "overrides", "models.train", params=("loss_items", "prefix")),
-    Touch(f"{_T}._setup_train", "overrides", "models.train"),
     Touch(f"{_T}.on_plot", "calls", "models.train, models.val", params=("name", "data")),
-    Touch(f"{_T}.set_class_weights", "overrides", "models.train, compat", optional=True),
     Touch("ultralytics.engine.trainer.check_amp", "writes", "compat.trainer_amp_check", params=("model",)),
     Touch("ultralytics.utils.checks.check_amp", "calls", "models.train (off CUDA)", params=("model",)),
     # --- validator (models/val.py) ---
@@ -146,20 +143,6 @@ SURFACE: tuple[Touch, ...] = (
         "models.val",
         sets=("args", "data", "dataloader", "device", "save_dir", "speed", "stride", "training"),
     ),  # fmt: skip
-    Touch(f"{_V}.__init__", "overrides", "models.val", params=("dataloader", "save_dir", "args", "_callbacks")),
-    Touch(f"{_V}.__call__", "overrides", "models.val", params=("trainer", "model")),
-    Touch(f"{_V}.get_dataloader", "overrides", "models.val", params=("dataset_path", "batch_size")),
-    Touch(f"{_V}.preprocess", "overrides", "models.val", params=("batch",)),
-    Touch(f"{_V}.postprocess", "overrides", "models.val", params=("preds",)),
-    Touch(f"{_V}.init_metrics", "overrides", "models.val", params=("model",)),
-    Touch(f"{_V}.update_metrics", "overrides", "models.val", params=("preds", "batch")),
-    Touch(f"{_V}.plot_val_samples", "overrides", "models.val", params=("batch", "ni")),
-    Touch(f"{_V}.plot_predictions", "overrides", "models.val", params=("batch", "preds", "ni")),
-    Touch(f"{_V}.gather_stats", "overrides", "models.val"),
-    Touch(f"{_V}.finalize_metrics", "overrides", "models.val"),
-    Touch(f"{_V}.get_stats", "overrides", "models.val"),
-    Touch(f"{_V}.get_desc", "overrides", "models.val"),
-    Touch(f"{_V}.print_results", "overrides", "models.val"),
     Touch(f"{_V}.on_plot", "calls", "models.val", params=("name", "data")),
     # --- predictor (models/predict.py) ---
     Touch(
@@ -168,11 +151,6 @@ SURFACE: tuple[Touch, ...] = (
         "models.predict",
         sets=("args", "model", "imgsz", "batch", "results", "save_dir", "txt_path", "dataset"),
     ),  # fmt: skip
-    Touch(f"{_P}.__init__", "overrides", "models.predict", params=("cfg", "overrides", "_callbacks")),
-    Touch(f"{_P}.setup_model", "overrides", "models.predict", params=("model", "verbose")),
-    Touch(f"{_P}.pre_transform", "overrides", "models.predict", params=("im",)),
-    Touch(f"{_P}.postprocess", "overrides", "models.predict", params=("preds", "img", "orig_imgs")),
-    Touch(f"{_P}.write_results", "overrides", "models.predict", params=("i", "p", "im", "s")),
     Touch("ultralytics.nn.autobackend.AutoBackend", "reads", "models.predict, compat", sets=("format",)),
     Touch(
         "ultralytics.nn.backends.base.BaseBackend",
@@ -202,12 +180,6 @@ SURFACE: tuple[Touch, ...] = (
         "engine.results",
         sets=("orig_img", "orig_shape", "names", "path", "_keys", "save_dir", "speed"),
     ),
-    Touch(f"{_R}.Results.__init__", "overrides", "engine.results", params=("orig_img", "path", "names", "speed")),
-    Touch(f"{_R}.Results.new", "overrides", "engine.results"),
-    Touch(f"{_R}.Results.plot", "overrides", "engine.results", params=("labels", "img", "show", "save", "filename")),
-    Touch(f"{_R}.Results.verbose", "overrides", "engine.results"),
-    Touch(f"{_R}.Results.summary", "overrides", "engine.results", params=("normalize", "decimals")),
-    Touch(f"{_R}.Results.save_txt", "overrides", "engine.results", params=("txt_file", "save_conf")),
     Touch(f"{_R}.BaseTensor", "subclasses", "engine.results", sets=("data", "orig_shape")),
     Touch(f"{_R}.BaseTensor.__init__", "subclasses", "engine.results", params=("data", "orig_shape")),
     Touch(f"{_R}.Masks.__init__", "subclasses", "engine.results", params=("masks", "orig_shape")),
@@ -254,14 +226,7 @@ SURFACE: tuple[Touch, ...] = (
         ),
     ),  # fmt: skip
     Touch(f"{_D}._ImageCache", "calls", "data.dataset", params=("images",)),
-    Touch(f"{_D}.get_img_files", "overrides", "data.dataset", params=("img_path",)),
-    Touch(f"{_D}.get_labels", "overrides", "data.dataset"),
     Touch(f"{_D}.load_image", "calls", "data.dataset", params=("i", "rect_mode")),
-    Touch(f"{_D}.cache_images", "overrides", "data.dataset"),
-    Touch(f"{_D}.check_cache_ram", "overrides", "data.dataset", params=("safety_margin",)),
-    Touch(f"{_D}.build_transforms", "overrides", "data.dataset", params=("hyp",)),
-    Touch(f"{_D}.close_mosaic", "overrides", "data.dataset", params=("hyp",), optional=True),
-    Touch(f"{_D}.get_image_and_label", "overrides", "data.dataset", params=("index",)),
     Touch("ultralytics.data.augment.Compose", "calls", "data.dataset", params=("transforms",)),
     Touch("ultralytics.data.augment.RandomHSV", "calls", "data.dataset", params=("hgain", "sgain", "vgain")),
     Touch(
@@ -304,30 +269,7 @@ SURFACE: tuple[Touch, ...] = (
     ),  # fmt: skip
     Touch("ultralytics.utils.torch_utils.unwrap_model", "calls", "models.train", params=("m",)),
     # --- further hooks and helpers (reliability work: exact resume, predict summary) ---
-    Touch("ultralytics.data.base.BaseDataset.__getitem__", "overrides", "data.dataset", params=("index",)),
-    Touch("ultralytics.engine.results.BaseTensor.numpy", "overrides", "engine.results"),
-    Touch("ultralytics.engine.results.BaseTensor.cpu", "overrides", "engine.results"),
-    Touch("ultralytics.engine.results.BaseTensor.cuda", "overrides", "engine.results"),
-    Touch("ultralytics.engine.results.BaseTensor.to", "overrides", "engine.results"),
-    Touch("ultralytics.engine.results.BaseTensor.__len__", "overrides", "engine.results"),
-    Touch("ultralytics.engine.results.BaseTensor.__getitem__", "overrides", "engine.results", params=("idx",)),
-    Touch(
-        "ultralytics.engine.predictor.BasePredictor.stream_inference",
-        "overrides",
-        "models.predict",
-        params=("source", "model"),
-    ),  # fmt: skip
-    Touch("ultralytics.engine.trainer.BaseTrainer.optimizer_step", "overrides", "models.train"),
-    Touch(
-        "ultralytics.engine.trainer.BaseTrainer.build_optimizer",
-        "overrides",
-        "models.train",
-        params=("model", "name", "lr", "momentum", "decay", "iterations"),
-    ),  # fmt: skip
-    Touch("ultralytics.engine.trainer.BaseTrainer.resume_training", "overrides", "models.train", params=("ckpt",)),
-    Touch("ultralytics.engine.trainer.BaseTrainer._close_dataloader_mosaic", "overrides", "models.train"),
     Touch("ultralytics.engine.trainer.BaseTrainer.add_callback", "calls", "models.train", params=("event", "callback")),
-    Touch("ultralytics.nn.tasks.BaseModel._predict_augment", "overrides", "nn.model", params=("x",)),
     # --- tuner, metrics export, results (export/tuner work) ---
     Touch("ultralytics.engine.tuner.Tuner", "calls", "engine.tuner"),
     Touch("ultralytics.utils.tuner.run_ray_tune", "calls", "engine.tuner"),
@@ -336,13 +278,6 @@ SURFACE: tuple[Touch, ...] = (
     Touch("ultralytics.utils.SimpleClass", "subclasses", "utils.metrics"),
     Touch("ultralytics.nn.autobackend.check_class_names", "calls", "models.predict", params=("names",)),
     # --- issue 21: atomic checkpoints and results.csv, run-folder lock, named checkpoint errors (models/train.py) ---
-    Touch(f"{_T}.save_model", "overrides", "models.train (AtomicPath for self.wdir/last/best during the call)"),
-    Touch(
-        f"{_T}.save_metrics", "overrides", "models.train (self.csv pointed at a temporary file)", params=("metrics",)
-    ),
-    Touch(f"{_T}.final_eval", "overrides", "models.train, compat.trainer_strip_optimizer"),
-    Touch(f"{_T}.check_resume", "overrides", "models.train (run-folder lock)", params=("overrides",)),
-    Touch(f"{_T}.train", "overrides", "models.train (releases the lock)"),
     Touch(
         "ultralytics.engine.trainer.strip_optimizer",
         "writes",
@@ -365,4 +300,50 @@ def markdown_table() -> str:
             *(["optional (compat)"] if t.optional else []),
         ]
         lines.append(f"| `{t.name}` | {t.how} | {t.where} | {'; '.join(relied) or 'exists'} |")
+    return "\n".join(lines) + "\n"
+
+
+def plugin_subclasses() -> list[type]:
+    """The plug-in's classes that subclass an Ultralytics class, in file order."""
+    out = []
+    for f in sorted((ROOT / "ultralytics_semseg").rglob("*.py")):
+        name = ".".join(f.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        if name.endswith("__main__"):
+            continue
+        for obj in vars(importlib.import_module(name)).values():
+            ultralytics_base = isinstance(obj, type) and any(
+                c.__module__.startswith("ultralytics.") for c in obj.__mro__
+            )
+            if ultralytics_base and obj.__module__ == name:
+                out.append(obj)
+    return out
+
+
+def own_methods(cls: type) -> dict[str, object]:
+    """Methods and properties defined in the plug-in's classes of `cls`'s MRO (the nearest definition wins)."""
+    out = {}
+    for c in reversed([c for c in cls.__mro__ if c.__module__.startswith("ultralytics_semseg")]):
+        out.update({n: v for n, v in vars(c).items() if inspect.isfunction(v) or isinstance(v, property)})
+    return out
+
+
+def overrides(cls: type) -> dict[str, type]:
+    """Method name -> the nearest Ultralytics base class of `cls` that defines it, for each method `cls` overrides."""
+    bases = [c for c in cls.__mro__ if c.__module__.startswith("ultralytics.")]
+    return {n: next(b for b in bases if n in vars(b)) for n in own_methods(cls) if any(n in vars(b) for b in bases)}
+
+
+def overrides_markdown() -> str:
+    """The overridden hooks per plug-in class, as the list in docs/plugin.md."""
+    lines = []
+    for cls in plugin_subclasses():
+        found = overrides(cls)
+        if found:
+            per_base = {}
+            for n, b in found.items():
+                per_base.setdefault(f"{b.__module__}.{b.__qualname__}", []).append(f"`{n}`")
+            where = "; ".join(f"`{b}`: {', '.join(sorted(ns))}" for b, ns in per_base.items())
+            lines.append(
+                f"- `{cls.__module__.removeprefix('ultralytics_semseg.')}.{cls.__qualname__}` overrides {where}"
+            )
     return "\n".join(lines) + "\n"
