@@ -194,7 +194,7 @@ def test_no_argument_commands_agree(toy_data, tmp_path):
         p = run_cli("semseg", mode, cwd=tmp_path)
         out[mode] = p.stdout + p.stderr
     val = out["val"]
-    assert "has the first 8 of the model's 14 classes" in val
+    assert "has the first 8 of yolo11n-semseg.pt's 14 classes" in val
     line = next(x for x in val.splitlines() if x.strip().startswith("all"))
     assert float(line.split()[3]) > 0.7  # mIoU of the packaged weights on the built-in streets (model card: 0.79)
     pred = out["predict"]
@@ -204,6 +204,10 @@ def test_no_argument_commands_agree(toy_data, tmp_path):
     assert "aerial" not in "\n".join(images)  # street scenes come out as street classes
     assert pred.count("is the packaged start for fine-tuning") == 1  # one line, not one per image
     assert "bus.jpg" not in pred
+    # predict with the built-in dataset named: the same first-classes rule as val, not a class-mismatch error
+    image = sorted(Path(toy_data["val"]).glob("*.jpg"))[0]
+    p = run_cli("semseg", "predict", "data=synthetic-streets.yaml", f"source={image}", cwd=tmp_path, check=False)
+    assert p.returncode == 0 and "has the first 8 of yolo11n-semseg.pt's 14 classes" in p.stdout + p.stderr, p.stderr
     p = run_cli("semseg", "train", "epochs=1", "imgsz=64", "batch=16", "fraction=0.25", "plots=False", "val=False",
                 f"project={tmp_path / 'runs'}", "name=t", cwd=tmp_path)  # fmt: skip
     args = (tmp_path / "runs" / "t" / "args.yaml").read_text()

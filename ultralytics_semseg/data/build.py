@@ -170,6 +170,9 @@ def check_model_classes(
 
     - Same names in the same order: fine. A model with one extra last class 'background' that the YAML lacks is
       fine too: polygon datasets append it (see `check_semseg_keys`).
+    - A dataset holding the model's first classes, same names at the same ids (the built-in synthetic streets are
+      ids 0-7 of the packaged 14-class `yolo11n-semseg.pt`): fine, with one line saying so. Every id means the same
+      in both; a pixel predicted as one of the model's other classes counts as an error when scored.
     - A different number of classes: an error. Ground-truth ids the model does not have would be dropped from the
       metrics silently, and model ids the YAML does not have would count as false positives.
     - The same names in another order: an error; every reordered class would be scored against another one.
@@ -181,14 +184,21 @@ def check_model_classes(
 
     Examples:
         >>> check_model_classes(["road", "car"], {0: "road", 1: "car"}, "best.pt", "data.yaml")  # fine
-        >>> check_model_classes(["road", "car", "sky"], ["road", "car"], "best.pt", "data.yaml")  # doctest: +SKIP
-        ValueError: best.pt has 3 classes but data.yaml has 2; class ids must mean the same in both: ...
+        >>> check_model_classes(["road", "car", "sky"], ["road", "car"], "best.pt", "data.yaml")  # the first classes
+        >>> check_model_classes(["road", "car"], ["car", "road", "sky"], "best.pt", "data.yaml")  # doctest: +SKIP
+        ValueError: best.pt has 2 classes but data.yaml has 3; class ids must mean the same in both: ...
     """
     m = list(model_names.values()) if isinstance(model_names, dict) else list(model_names)
     d = list(data_names.values()) if isinstance(data_names, dict) else list(data_names)
     m, d = [str(x) for x in m], [str(x) for x in d]
     model, data = str(model), str(data)
     if m == d or (m[:-1] == d and m[-1].lower() == "background"):
+        return
+    if len(d) < len(m) and m[: len(d)] == d:
+        LOGGER.info(
+            f"{Path(data).name} has the first {len(d)} of {Path(model).name}'s {len(m)} classes (same names, same "
+            f"ids): scored over all {len(m)}, a pixel predicted as one of the other {len(m) - len(d)} is an error"
+        )
         return
     if len(m) != len(d):
         problem = f"{model} has {len(m)} classes but {data} has {len(d)}; class ids must mean the same in both:"

@@ -49,33 +49,18 @@ class SemSegValidator(BaseValidator):
         return super().__call__(trainer=trainer, model=model, **kwargs)
 
     def get_dataloader(self, dataset_path: str, batch_size: int):
-        """Check the dataset's semseg keys, then build the letterboxed dataset of a split and its dataloader."""
-        check_semseg_keys(self.data)
-        if not self.training:  # before any image is read: a model of other classes would give a wrong mIoU
-            self.check_classes()
-        dataset = build_semseg_dataset(self.args, dataset_path, batch_size, self.data, mode="val", stride=self.stride)
-        return build_dataloader(dataset, batch_size, self.args.workers, shuffle=False, rank=-1)
-
-    def check_classes(self) -> None:
-        """Refuse a dataset whose classes do not line up with the model's (`check_model_classes`), with one exception.
-
-        A dataset holding the model's first classes, same names at the same ids (the built-in synthetic streets are
-        ids 0-7 of the packaged 14-class `yolo11n-semseg.pt`), is scored over all of the model's classes: every id
-        means the same in both, and a pixel predicted as one of the model's other classes counts as an error, as it
-        would in `predict`. One line says so.
+        """Check the dataset (its semseg keys; standalone also its classes), then build a split's letterboxed loader.
 
         Raises:
-            ValueError: If the class lists disagree otherwise (see `check_model_classes`).
+            ValueError: If the dataset's classes do not line up with the model's (see `check_model_classes`).
         """
-        m, d = [str(x) for x in self.names.values()], [str(x) for x in self.data["names"].values()]
-        data = self.data.get("yaml_file", self.args.data)
-        if len(d) < len(m) and m[: len(d)] == d:
-            LOGGER.info(
-                f"{Path(str(data)).name} has the first {len(d)} of the model's {len(m)} classes (same names, same "
-                f"ids): scored over all {len(m)}, a pixel predicted as one of the other {len(m) - len(d)} is an error"
+        check_semseg_keys(self.data)
+        if not self.training:  # before any image is read: a model of other classes would give a wrong mIoU
+            check_model_classes(
+                self.names, self.data["names"], self.args.model, self.data.get("yaml_file", self.args.data)
             )
-            return
-        check_model_classes(self.names, self.data["names"], self.args.model, data)
+        dataset = build_semseg_dataset(self.args, dataset_path, batch_size, self.data, mode="val", stride=self.stride)
+        return build_dataloader(dataset, batch_size, self.args.workers, shuffle=False, rank=-1)
 
     def preprocess(self, batch: dict) -> dict:
         """Move the batch to the device, scale images to 0-1 and remember its geometry for `postprocess`.
