@@ -214,15 +214,41 @@ def sanity_table(runs: list[dict]) -> str:
 
 
 def latency_table(lat: dict) -> str:
+    """ONNX Runtime medians of every contender timed (the baseline last in each pass), with the ratio to it."""
     if not lat:
         return "Latency: not measured yet (`python benchmarks/transfer.py latency` on a quiet machine)."
-    lines = ["| models of | weights | ours ms | yolo26n-sem ms | ratio ours / yolo26n-sem | load avg | under load |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    names = [n for n in next(iter(lat["latency"].values())) if isinstance(next(iter(lat["latency"].values()))[n], dict)]
+    lines = ["| models of | " + " | ".join(f"`{n}` ms (× {BASELINE})" for n in names) + " | weights | load avg | "
+             "under load |", "| --- " * (4 + len(names)) + "|"]  # fmt: skip
     for d, v in lat["latency"].items():
-        o, b = v["ours"]["median_ms"], v[BASELINE]["median_ms"]
-        weights = v["ours"].get("weights", "seed-0 last.pt")
+        b = v[BASELINE]["median_ms"]
+        cols = [f"{v[n]['median_ms']:.1f} ({v[n]['median_ms'] / b:.2f})" if n in v else "" for n in names]
+        weights = sorted({v[n].get("weights", "seed-0 last.pt") for n in names if n in v})
         load = f"{v['load_before']:.1f}/{v['load_after']:.1f} | {'**yes**' if v['under_load'] else 'no'}"
-        lines.append(f"| {d} | {weights} | {o:.1f} | {b:.1f} | {o / b:.3f} | {load} |")
+        lines.append(f"| {d} | " + " | ".join(cols) + f" | {', '.join(weights)} | {load} |")
+    return "\n".join(lines)
+
+
+# the thin and small classes a driving user needs most, per dataset that has them
+THIN = {"camvid": ("pole", "sign", "pedestrian"), "camvid-full": ("pole", "sign", "pedestrian"),
+        "synthetic-streets": ("pole", "person")}  # fmt: skip
+
+
+def thin_table(runs: list[dict]) -> str:
+    """Mean IoU over each dataset's thin/small classes (THIN), mean ± std over seeds, per contender."""
+    c = cells(runs)
+    contenders = order({r["contender"] for r in runs})
+    datasets = [d for d in dataset_order(runs) if d in THIN]
+    if not datasets:
+        return ""
+    lines = ["| dataset | classes | " + " | ".join(f"`{n}`" for n in contenders) + " |",
+             "| --- " * (2 + len(contenders)) + "|"]  # fmt: skip
+    for d in datasets:
+        row = [d, ", ".join(THIN[d])]
+        for n in contenders:
+            per_seed = [float(np.mean([r["per_class_IoU"][k] or 0.0 for k in THIN[d]])) for r in c.get((d, n), [])]
+            row.append(ms(per_seed) if per_seed else "")
+        lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
 
@@ -255,7 +281,7 @@ def plot(runs: list[dict], lat: dict, path: Path) -> None:
     load = lat and any(v["under_load"] for v in lat["latency"].values())
     ax.set_xlabel("ONNX Runtime ms at 512×1024, 2 threads" + (" (taken under load)" if load else "")
                   if lat_of else "GFLOPs at 512×1024 (latency not measured yet)")  # fmt: skip
-    ax.set_ylabel(f"mean mIoU over {len(datasets)} datasets (%)")
+    ax.set_ylabel(f"mean mIoU over {len(datasets)} datasets (%)" if len(datasets) > 1 else f"mIoU on {datasets[0]} (%)")
     ax.set_title("Accuracy vs latency, n scale, equal budget")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
@@ -284,8 +310,9 @@ def render(results: Path) -> str:
         "",
         table,
     ]
-    if results.name != main_round():  # side experiments: the accuracy tables only
+    if results.name != main_round() and not lat:  # side experiments: the accuracy tables only
         return "\n".join([*parts, "", "Per-class IoU (%), mean over seeds:", "", per_class_table(runs)])
+    thin = thin_table(runs)
     parts += [
         "",
         sanity_table(runs),
@@ -295,6 +322,11 @@ def render(results: Path) -> str:
         "",
         variants_table(runs),
         "",
+        *(
+            ["Thin and small classes: mean IoU (%) over the classes named, mean ± std over seeds:", "", thin, ""]
+            if thin
+            else []
+        ),
         "Per-class IoU (%), mean over seeds:",
         "",
         per_class_table(runs),
@@ -305,7 +337,8 @@ def render(results: Path) -> str:
         cost_table(runs),
         "",
         "ONNX Runtime latency at 512×1024 (each model's default export, uint8 class map, 2 threads, batch 1, "
-        "alternated in one process on a real satellite crop; the seed-0 `last.pt` where the machine that measured had "
+        "alternated in one process on a real satellite crop, the ratio to the baseline in brackets; the seed-0 "
+        "`last.pt` where the machine that measured had "
         "it, else the architecture with the dataset's classes and random weights, column 'weights'; the load average "
         "of ~1 is the timing process itself):",
         "",
@@ -325,5 +358,7 @@ def write_report(results: Path, doc: Path = DOCS / "benchmarks.md", png: Path = 
         doc.write_text(md)
     else:
         print(f"\n{doc} has no {begin} ... {end} block: table printed only")
-    if results.name == main_round():  # the plot shows the main round
+    if results.name == main_round():  # the plot of the main round is docs/benchmarks.png, others get their own
         plot(load(results), newest_latency(results), png)
+    elif newest_latency(results):
+        plot(load(results), newest_latency(results), png.with_name(f"{png.stem}-{results.name}.png"))
