@@ -239,13 +239,13 @@ def make_brain(root: Path, cache: Path) -> None:
 
 
 def make_streets(root: Path, cache: Path) -> None:
-    from ultralytics_semseg.data.toy import TOY_NAMES, generate_toy_dataset
+    from ultralytics_semseg.data.synthetic_streets import STREET_NAMES, generate_synthetic_streets
 
-    generate_toy_dataset(root / "toy")
+    generate_synthetic_streets(root / "toy")
     for sub in ("images", "masks"):
         shutil.copytree(root / "toy" / sub, root / sub, dirs_exist_ok=True)
     shutil.rmtree(root / "toy")
-    DATASETS["synthetic-streets"]["names"] = list(TOY_NAMES.values())
+    DATASETS["synthetic-streets"]["names"] = list(STREET_NAMES.values())
 
 
 def _field(rng: np.random.Generator, h: int, w: int, cells: int) -> np.ndarray:

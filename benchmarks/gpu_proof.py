@@ -58,7 +58,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ultralytics_semseg.constants import IGNORE  # noqa: E402
-from ultralytics_semseg.data.toy import TOY_NAMES, _render_scene  # noqa: E402
+from ultralytics_semseg.data.synthetic_streets import STREET_NAMES, render_scene  # noqa: E402
 
 STEPS = ("data", "train", "val", "infer", "camvid", "compile", "tensorrt")
 CITYSCAPES_NAMES = ("road", "sidewalk", "building", "wall", "fence", "pole", "traffic light", "traffic sign",
@@ -125,9 +125,9 @@ def _scene(args: tuple[int, int, int, int]) -> None:
     """Render generated scene `i` of a split and write it with its mask in Cityscapes' class ids."""
     i, split_id, h, w = args[:4]
     root = Path(args[4])
-    img, toy_mask = _render_scene(np.random.default_rng([1234, split_id, i]), h, w)
+    img, toy_mask = render_scene(np.random.default_rng([1234, split_id, i]), h, w)
     lut = np.full(256, IGNORE, np.uint8)
-    for toy_id, name in TOY_NAMES.items():
+    for toy_id, name in STREET_NAMES.items():
         lut[toy_id] = CITYSCAPES_NAMES.index(name)
     split = ("train", "val")[split_id]
     cv2.imwrite(str(root / "images" / split / f"scene_{i:04d}.jpg"), img, [cv2.IMWRITE_JPEG_QUALITY, 90])

@@ -92,11 +92,11 @@ def main() -> None:
     a = parser.parse_args()
 
     from ultralytics_semseg.data.build import check_semseg_dataset
-    from ultralytics_semseg.data.toy import TOY_NAMES, generate_toy_dataset
+    from ultralytics_semseg.data.synthetic_streets import STREET_NAMES, generate_synthetic_streets
 
-    root = generate_toy_dataset(a.root / f"n{a.n}", n_train=a.n, n_val=2, height=512, width=1024)
+    root = generate_synthetic_streets(a.root / f"n{a.n}", n_train=a.n, n_val=2, height=512, width=1024)
     yaml_file = root.parent / f"n{a.n}.yaml"
-    yaml_file.write_text(f"path: {root}\ntrain: images/train\nval: images/val\nnames: {list(TOY_NAMES.values())}\n")
+    yaml_file.write_text(f"path: {root}\ntrain: images/train\nval: images/val\nnames: {list(STREET_NAMES.values())}\n")
     data = check_semseg_dataset(yaml_file)
     rows = []
     for cache in a.cache:

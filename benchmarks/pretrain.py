@@ -50,13 +50,13 @@ AERIAL_OFFSET = 200_000  # the benchmark's aerial tiles use seeds 0-63 and 10000
 
 def build_mix(n: int, root: Path = ROOT / NAME) -> Path:
     """`n` street scenes and `n` aerial tiles for training (24 + 24 for a sanity val split) under `root`."""
-    from ultralytics_semseg.data.toy import TOY_NAMES, generate_toy_dataset
+    from ultralytics_semseg.data.synthetic_streets import STREET_NAMES, generate_synthetic_streets
 
     if (root / "data.yaml").exists():
         return root / "data.yaml"
     tmp = root.with_name(f".{root.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    generate_toy_dataset(tmp / "toy", n_train=n, n_val=24, seed=STREETS_SEED)
+    generate_synthetic_streets(tmp / "toy", n_train=n, n_val=24, seed=STREETS_SEED)
     for split, count in (("train", n), ("val", 24)):
         for f in sorted((tmp / "toy" / "images" / split).glob("*.jpg")):
             mask = cv2.imread(str(tmp / "toy" / "masks" / split / f"{f.stem}.png"), cv2.IMREAD_UNCHANGED)
@@ -64,9 +64,9 @@ def build_mix(n: int, root: Path = ROOT / NAME) -> Path:
         offset = AERIAL_OFFSET + (0 if split == "train" else 100_000)
         for i in range(count):
             img, mask = aerial_tile(np.random.default_rng(offset + i))
-            write_pair(tmp, split, f"aerial_{i:05d}", img, np.where(mask == 255, 255, mask + len(TOY_NAMES)))
+            write_pair(tmp, split, f"aerial_{i:05d}", img, np.where(mask == 255, 255, mask + len(STREET_NAMES)))
     shutil.rmtree(tmp / "toy")
-    write_yaml(tmp, [*TOY_NAMES.values(), *(f"aerial {c}" for c in DATASETS["aerial"]["names"])])
+    write_yaml(tmp, [*STREET_NAMES.values(), *(f"aerial {c}" for c in DATASETS["aerial"]["names"])])
     tmp.rename(root)  # complete or absent: data.yaml is written before the folder takes its name
     (root / "data.yaml").write_text((root / "data.yaml").read_text().replace(str(tmp), str(root)))
     return root / "data.yaml"

@@ -46,12 +46,12 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--kill-after", type=int, default=3, help="epochs completed before the SIGKILL")
     a = p.parse_args()
-    from ultralytics_semseg.data.toy import TOY_NAMES, generate_toy_dataset
+    from ultralytics_semseg.data.synthetic_streets import STREET_NAMES, generate_synthetic_streets
 
     work = a.workdir or Path(tempfile.mkdtemp(prefix="semseg-resume-"))
-    root = generate_toy_dataset(work / "toy", n_train=32, n_val=8)
+    root = generate_synthetic_streets(work / "toy", n_train=32, n_val=8)
     yaml = work / "toy.yaml"
-    yaml.write_text(f"path: {root}\ntrain: images/train\nval: images/val\nnames: {dict(TOY_NAMES)}\n")
+    yaml.write_text(f"path: {root}\ntrain: images/train\nval: images/val\nnames: {dict(STREET_NAMES)}\n")
     args = [YOLO, "semseg", "train", "model=yolo11n-semseg.yaml", f"data={yaml}", f"epochs={a.epochs}", "imgsz=128",
             "batch=8", "nbs=16", "lr0=0.004", "seed=0", "save_period=1", "plots=False", f"project={work}",
             "exist_ok=True", "device=cpu"]  # fmt: skip

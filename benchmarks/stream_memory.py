@@ -35,9 +35,9 @@ def make_frames(folder: Path, n: int, width: int) -> None:
     """`n` JPEG frames of generated street scenes (a handful of scenes, cycled, so that writing them is quick)."""
     import cv2
 
-    from ultralytics_semseg.data.toy import generate_toy_dataset
+    from ultralytics_semseg.data.synthetic_streets import generate_synthetic_streets
 
-    src = generate_toy_dataset(folder / "src", n_train=8, n_val=0, height=width // 2, width=width, seed=0)
+    src = generate_synthetic_streets(folder / "src", n_train=8, n_val=0, height=width // 2, width=width, seed=0)
     scenes = [cv2.imread(str(p)) for p in sorted((Path(src) / "images" / "train").glob("*.jpg"))]
     frames = folder / "frames"
     frames.mkdir()

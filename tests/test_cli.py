@@ -47,12 +47,14 @@ def all_row(log: str) -> list[str]:
 
 def test_val_remembers_dataset(trained_run, root):
     """Without data=, val scores the dataset the checkpoint was trained on (its train_args), not the default one."""
-    from ultralytics_semseg.data.toy import TOY_NAMES, generate_toy_dataset
+    from ultralytics_semseg.data.synthetic_streets import STREET_NAMES, generate_synthetic_streets
 
-    other = generate_toy_dataset(root / "datasets" / "remembered", n_train=1, n_val=5, height=128, width=256, seed=7)
+    other = generate_synthetic_streets(
+        root / "datasets" / "remembered", n_train=1, n_val=5, height=128, width=256, seed=7
+    )
     data = root / "remembered.yaml"
     data.write_text(yaml.safe_dump({"path": str(other), "train": "images/train", "val": "images/val",
-                                    "names": dict(TOY_NAMES)}))  # fmt: skip
+                                    "names": dict(STREET_NAMES)}))  # fmt: skip
     ckpt = torch.load(trained_run / "weights" / "best.pt", weights_only=False)
     ckpt["train_args"]["data"] = str(data)  # as if it had been trained on the 5-image set
     pt = root / "remembered.pt"

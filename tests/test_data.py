@@ -13,7 +13,7 @@ from PIL import Image
 from ultralytics_semseg.data.augment import RandomHorizontalFlip, RandomResizeCrop, letterbox
 from ultralytics_semseg.data.build import check_semseg_dataset
 from ultralytics_semseg.data.dataset import SemSegDataset
-from ultralytics_semseg.data.toy import generate_toy_dataset
+from ultralytics_semseg.data.synthetic_streets import generate_synthetic_streets
 from ultralytics_semseg.data.utils import build_label_lut
 
 
@@ -26,8 +26,8 @@ def _args(**kw):
 
 
 def test_toy_is_deterministic_and_safe(tmp_path):
-    a = generate_toy_dataset(tmp_path / "a", n_train=3, n_val=1, seed=3)
-    b = generate_toy_dataset(tmp_path / "b", n_train=3, n_val=1, seed=3)
+    a = generate_synthetic_streets(tmp_path / "a", n_train=3, n_val=1, seed=3)
+    b = generate_synthetic_streets(tmp_path / "b", n_train=3, n_val=1, seed=3)
     files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
     assert files and all((a / f).read_bytes() == (b / f).read_bytes() for f in files)
     mask = np.asarray(Image.open(a / "masks" / "train" / "toy_00000.png"))
@@ -35,7 +35,7 @@ def test_toy_is_deterministic_and_safe(tmp_path):
     (tmp_path / "c").mkdir()
     (tmp_path / "c" / "my_notes.txt").write_text("mine")
     with pytest.raises(FileExistsError):
-        generate_toy_dataset(tmp_path / "c", n_train=1, n_val=1)
+        generate_synthetic_streets(tmp_path / "c", n_train=1, n_val=1)
     assert (tmp_path / "c" / "my_notes.txt").read_text() == "mine"
 
 

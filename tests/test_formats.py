@@ -27,7 +27,7 @@ from ultralytics_semseg.data.check import check_dataset
 from ultralytics_semseg.data.check import main as check_main
 from ultralytics_semseg.data.dataset import SemSegDataset
 from ultralytics_semseg.data.formats import parse_colors, rasterize_polygons, read_polygons
-from ultralytics_semseg.data.toy import TOY_NAMES, generate_toy_dataset
+from ultralytics_semseg.data.synthetic_streets import STREET_NAMES, generate_synthetic_streets
 from ultralytics_semseg.data.utils import build_label_lut
 
 TOY_TO_ADE = {"vegetation": "tree"}  # other toy class names are ADE20K names too
@@ -56,7 +56,7 @@ def _args(**kw):
 @pytest.fixture(scope="module")
 def toy(tmp_path_factory) -> Path:
     """Synthetic scenes of 64x128 pixels: the content every layout below is made of."""
-    return generate_toy_dataset(tmp_path_factory.mktemp("toy") / "toy", n_train=8, n_val=4, height=64, width=128)
+    return generate_synthetic_streets(tmp_path_factory.mktemp("toy") / "toy", n_train=8, n_val=4, height=64, width=128)
 
 
 def _toy_pairs(toy: Path, split: str):
@@ -72,7 +72,7 @@ def _raw_ids(yaml_name: str, names: dict[str, str] | None = None) -> np.ndarray:
     for raw, train in d["label_mapping"].items():
         first.setdefault(train, raw)
     lut = np.zeros(256, np.uint8)
-    for i, n in TOY_NAMES.items():
+    for i, n in STREET_NAMES.items():
         lut[i] = first[by_name[(names or {}).get(n, n)]]
     lut[255] = first[255] if first[255] >= 0 else 0
     return lut
@@ -118,7 +118,7 @@ def make_ade20k_tree(toy: Path, root: Path) -> Path:
 def make_color_dataset(toy: Path, root: Path, stray: int = 2) -> Path:
     """`images/` + RGB `masks/` in Cityscapes colours, black = ignore, and a few stray pixels of unknown colours."""
     palette = np.zeros((256, 3), np.uint8)
-    for i, n in TOY_NAMES.items():
+    for i, n in STREET_NAMES.items():
         palette[i] = COLORS[n]
     for split in ("train", "val"):
         (root / "images" / split).mkdir(parents=True, exist_ok=True)
@@ -130,7 +130,7 @@ def make_color_dataset(toy: Path, root: Path, stray: int = 2) -> Path:
             cv2.imwrite(str(root / "images" / split / f"{stem}.jpg"), img)
             Image.fromarray(rgb).save(root / "masks" / split / f"{stem}.png")
     table = "\n".join(f"  {n}: {list(c)}" for n, c in COLORS.items())
-    names = "\n".join(f"  {i}: {n}" for i, n in TOY_NAMES.items())
+    names = "\n".join(f"  {i}: {n}" for i, n in STREET_NAMES.items())
     (root / "data.yaml").write_text(
         f"path: {root}\ntrain: images/train\nval: images/val\nnames:\n{names}\ncolors:\n{table}\n  ignore: [0, 0, 0]\n"
     )

@@ -22,7 +22,7 @@ from PIL import Image
 labels_mod = pytest.importorskip("cityscapesscripts.helpers.labels")
 evalpix = pytest.importorskip("cityscapesscripts.evaluation.evalPixelLevelSemanticLabeling")
 
-from ultralytics_semseg.data.toy import TOY_NAMES, generate_toy_dataset  # noqa: E402
+from ultralytics_semseg.data.synthetic_streets import STREET_NAMES, generate_synthetic_streets  # noqa: E402
 
 CS_LABELS = [lb for lb in labels_mod.labels if lb.id >= 0]
 TRAIN_NAMES = {lb.trainId: lb.name for lb in CS_LABELS if not lb.ignoreInEval}  # the 19 Cityscapes train classes
@@ -41,7 +41,7 @@ TOL_POINTS = 0.05  # |ours - official| in mIoU points (percent)
 def _toy_lut() -> np.ndarray:
     """Toy class id -> Cityscapes labelId; toy ignore (255) -> 0 'unlabeled'."""
     lut = np.zeros(256, np.uint8)
-    for toy_id, name in TOY_NAMES.items():
+    for toy_id, name in STREET_NAMES.items():
         lut[toy_id] = TOY_TO_LABELID[name]
     return lut
 
@@ -80,7 +80,7 @@ def _write_cityscapes(toy: Path, root: Path, split: str, lut: np.ndarray) -> lis
 def cityscapes_like(tmp_path_factory) -> dict:
     """Generated Cityscapes-layout dataset (128x256) and its dataset YAML in our format."""
     tmp = tmp_path_factory.mktemp("cityscapes-like")
-    toy = generate_toy_dataset(tmp / "toy", n_train=N_TRAIN, n_val=N_VAL, height=128, width=256, seed=3)
+    toy = generate_synthetic_streets(tmp / "toy", n_train=N_TRAIN, n_val=N_VAL, height=128, width=256, seed=3)
     root, lut = tmp / "cityscapes", _toy_lut()
     _write_cityscapes(toy, root, "train", lut)
     gts = _write_cityscapes(toy, root, "val", lut)

@@ -21,7 +21,7 @@ import pytest
 import torch
 from conftest import YOLO, run_cli
 
-from ultralytics_semseg.data.toy import TOY_NAMES, generate_toy_dataset
+from ultralytics_semseg.data.synthetic_streets import STREET_NAMES, generate_synthetic_streets
 
 TRAIN = ("epochs=1", "imgsz=64", "batch=4", "nbs=4", "workers=0", "plots=False", "exist_ok=True", "device=cpu")
 
@@ -34,9 +34,9 @@ def hashes(*roots: Path) -> dict[str, str]:
 
 def make_dataset(root: Path, names: dict | list | None = None, n_train: int = 8, n_val: int = 4) -> Path:
     """A copy of the toy street scenes at 64x128 under `root`, with its data YAML; returns the YAML path."""
-    ds = generate_toy_dataset(root / "toy", n_train=n_train, n_val=n_val, height=64, width=128, seed=1)
+    ds = generate_synthetic_streets(root / "toy", n_train=n_train, n_val=n_val, height=64, width=128, seed=1)
     yaml = root / "data.yaml"
-    yaml.write_text(f"path: {ds}\ntrain: images/train\nval: images/val\nnames: {names or dict(TOY_NAMES)}\n")
+    yaml.write_text(f"path: {ds}\ntrain: images/train\nval: images/val\nnames: {names or dict(STREET_NAMES)}\n")
     return yaml
 
 
@@ -194,7 +194,7 @@ def test_val_and_predict_refuse_a_dataset_of_other_classes(tmp_path, tiny, names
     assert p.returncode != 0
     assert f"{tiny[1]} has 8 classes but {yaml} has {len(names)}; class ids must mean the same in both:" in out
     assert "     id  best.pt" in out and "data.yaml" in out  # the two lists side by side
-    assert f"  *   {len(names)}  {TOY_NAMES[len(names)]}" in out  # first id only the model has, marked
+    assert f"  *   {len(names)}  {STREET_NAMES[len(names)]}" in out  # first id only the model has, marked
     assert not list((tmp_path / "toy").rglob("*.cache"))  # refused before scanning a single pair
 
     src = tmp_path / "toy" / "images" / "val" / "toy_00000.jpg"
@@ -207,15 +207,15 @@ def test_val_and_predict_refuse_a_dataset_of_other_classes(tmp_path, tiny, names
 
 def test_renamed_classes_warn_and_reordered_classes_fail(tmp_path, tiny):
     """Same classes with one renamed: a warning, ids matched by position. Same names reordered: an error."""
-    names = dict(TOY_NAMES)
+    names = dict(STREET_NAMES)
     names[1] = "pavement"
     yaml = make_dataset(tmp_path, names=names)
     p = run_cli("semseg", "val", f"model={tiny[1]}", f"data={yaml}", f"project={tmp_path}", "name=v", "plots=False")
     out = p.stdout + p.stderr
     assert "name some of their 8 classes differently; ids are matched by position" in out
-    assert f"  *   1  {TOY_NAMES[1]}" in out and "pavement" in out
+    assert f"  *   1  {STREET_NAMES[1]}" in out and "pavement" in out
 
-    names = dict(TOY_NAMES)
+    names = dict(STREET_NAMES)
     names[0], names[1] = names[1], names[0]
     yaml = make_dataset(tmp_path, names=names)
     p = run_cli("semseg", "val", f"model={tiny[1]}", f"data={yaml}", f"project={tmp_path}", "name=v2", check=False)

@@ -12,16 +12,16 @@ import pytest
 import torch
 import yaml
 
-from ultralytics_semseg.data.toy import TOY_NAMES, generate_toy_dataset
+from ultralytics_semseg.data.synthetic_streets import STREET_NAMES, generate_synthetic_streets
 from ultralytics_semseg.engine.tuner import SEMSEG_SPACE
 
 
 @pytest.fixture(scope="module")
 def tiny_data(root) -> str:
     """16 train + 4 val generated street scenes of 64x128: enough for one-epoch tuning trials."""
-    path = generate_toy_dataset(root / "datasets" / "tiny-streets", n_train=16, n_val=4, height=64, width=128)
+    path = generate_synthetic_streets(root / "datasets" / "tiny-streets", n_train=16, n_val=4, height=64, width=128)
     f = root / "tiny-streets.yaml"
-    names = dict(TOY_NAMES)
+    names = dict(STREET_NAMES)
     f.write_text(
         yaml.safe_dump(
             {"path": str(path), "train": "images/train", "val": "images/val", "masks_dir": "masks", "names": names}

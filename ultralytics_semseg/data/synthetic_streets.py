@@ -1,4 +1,4 @@
-"""Procedural street-scene toy dataset for semantic segmentation.
+"""The built-in synthetic-streets dataset: procedural street scenes with class-id masks, generated offline.
 
 The dataset is generated on the fly, deterministically and offline, so the plug-in has a default dataset that needs no
 download. Each image is a simplified street scene (sky, buildings, vegetation, road, sidewalks, poles, cars, persons)
@@ -23,7 +23,7 @@ import numpy as np
 
 from ultralytics_semseg.constants import IGNORE
 
-TOY_NAMES: dict[int, str] = {
+STREET_NAMES: dict[int, str] = {
     0: "road",
     1: "sidewalk",
     2: "building",
@@ -33,7 +33,7 @@ TOY_NAMES: dict[int, str] = {
     6: "car",
     7: "person",
 }
-TOY_VERSION: int = 1  # bump when the generated content changes
+STREETS_VERSION: int = 1  # bump when the generated content changes
 
 ROAD, SIDEWALK, BUILDING, VEGETATION, SKY, POLE, CAR, PERSON = range(8)
 
@@ -324,7 +324,7 @@ def _finish(img: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> np.n
     return np.clip(np.round(img), 0, 255).astype(np.uint8)
 
 
-def _render_scene(rng: np.random.Generator, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+def render_scene(rng: np.random.Generator, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     """Render one image/mask pair, painting back to front."""
     img, mask = np.zeros((h, w, 3), np.float32), np.zeros((h, w), np.uint8)
     sc = _make_scene(rng, h, w)
@@ -347,7 +347,7 @@ def _write_split(out: Path, split: str, n: int, height: int, width: int, seed: i
     img_dir.mkdir(parents=True)
     mask_dir.mkdir(parents=True)
     for i in range(n):
-        img, mask = _render_scene(np.random.default_rng([seed, _SPLITS[split], i]), height, width)
+        img, mask = render_scene(np.random.default_rng([seed, _SPLITS[split], i]), height, width)
         _imwrite(img_dir / f"toy_{i:05d}.jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 95])
         _imwrite(mask_dir / f"toy_{i:05d}.png", mask)
 
@@ -381,7 +381,7 @@ def _check_replaceable(root: Path) -> None:
     foreign = _first_foreign(root)
     if foreign is not None:
         raise FileExistsError(
-            f"{root} exists and contains data not written by generate_toy_dataset ({foreign}); "
+            f"{root} exists and contains data not written by generate_synthetic_streets ({foreign}); "
             "refusing to overwrite user data. Choose another root or remove it yourself."
         )
 
@@ -400,13 +400,13 @@ def _install(tmp: Path, root: Path, meta: dict) -> None:
             raise
 
 
-def generate_toy_dataset(
+def generate_synthetic_streets(
     root: str | Path, n_train: int = 96, n_val: int = 24, height: int = 128, width: int = 256, seed: int = 0
 ) -> Path:
-    """Write the toy street-scene dataset under root (if not already complete) and return root.
+    """Write the synthetic-streets dataset under root (if not already complete) and return root.
 
     Layout: ``images/{train,val}/toy_00000.jpg`` (BGR JPEG, quality 95), ``masks/{train,val}/toy_00000.png``
-    (uint8, class id 0..7 as in TOY_NAMES, 255 = ignore) and a ``.complete`` JSON marker. Output is byte-identical
+    (uint8, class id 0..7 as in STREET_NAMES, 255 = ignore) and a ``.complete`` JSON marker. Output is byte-identical
     for identical parameters. Generation happens in a temporary sibling directory that is then moved into place.
 
     Args:
@@ -426,17 +426,24 @@ def generate_toy_dataset(
 
     Examples:
         >>> import tempfile
-        >>> root = generate_toy_dataset(Path(tempfile.mkdtemp()) / "toy-streets", n_train=2, n_val=1)
+        >>> root = generate_synthetic_streets(Path(tempfile.mkdtemp()) / "toy-streets", n_train=2, n_val=1)
         >>> sorted(p.name for p in root.iterdir())
         ['.complete', 'images', 'masks']
-        >>> generate_toy_dataset(root, n_train=2, n_val=1) == root  # second call is a no-op
+        >>> generate_synthetic_streets(root, n_train=2, n_val=1) == root  # second call is a no-op
         True
         >>> shutil.rmtree(root.parent)
     """
     if n_train < 0 or n_val < 0 or seed < 0 or height < 32 or width < 32:
         raise ValueError("need n_train, n_val, seed >= 0 and height, width >= 32")
     root = Path(os.path.abspath(Path(root).expanduser()))  # no resolve(): a symlinked root must not be followed
-    meta = {"version": TOY_VERSION, "n_train": n_train, "n_val": n_val, "height": height, "width": width, "seed": seed}
+    meta = {
+        "version": STREETS_VERSION,
+        "n_train": n_train,
+        "n_val": n_val,
+        "height": height,
+        "width": width,
+        "seed": seed,
+    }
     if _is_complete(root, meta):
         return root
     _check_replaceable(root)  # fail fast, before spending time on generation
@@ -459,12 +466,12 @@ def _pixel_shares(root: Path, split: str) -> dict[str, float]:
     for p in sorted((root / "masks" / split).glob("*.png")):
         counts += np.bincount(cv2.imread(str(p), cv2.IMREAD_UNCHANGED).ravel(), minlength=256)
     total = max(int(counts.sum()), 1)
-    return {**{name: counts[i] / total for i, name in TOY_NAMES.items()}, "ignore": counts[IGNORE] / total}
+    return {**{name: counts[i] / total for i, name in STREET_NAMES.items()}, "ignore": counts[IGNORE] / total}
 
 
 def _main() -> None:
     """CLI: generate the dataset and print the train-split class shares."""
-    parser = argparse.ArgumentParser(description="Generate the procedural toy street-scene segmentation dataset.")
+    parser = argparse.ArgumentParser(description="Generate the synthetic-streets dataset (procedural street scenes).")
     parser.add_argument("root", type=Path)
     parser.add_argument("--n-train", type=int, default=96)
     parser.add_argument("--n-val", type=int, default=24)
@@ -472,7 +479,7 @@ def _main() -> None:
     parser.add_argument("--width", type=int, default=256)
     parser.add_argument("--seed", type=int, default=0)
     a = parser.parse_args()
-    root = generate_toy_dataset(a.root, a.n_train, a.n_val, a.height, a.width, a.seed)
+    root = generate_synthetic_streets(a.root, a.n_train, a.n_val, a.height, a.width, a.seed)
     print(root)
     for name, share in _pixel_shares(root, "train").items():
         print(f"{name:>10s} {100 * share:6.2f} %")
