@@ -237,7 +237,7 @@ def test_truncated_checkpoint_is_a_named_error_naming_the_intact_ones(tmp_path, 
     from ultralytics import YOLO
 
     from ultralytics_semseg.models.train import SemSegTrainer
-    from ultralytics_semseg.utils.files import CorruptCheckpointError, check_checkpoint
+    from ultralytics_semseg.utils.files import CorruptCheckpointError, require_intact_checkpoint
 
     shutil.copytree(full_run, tmp_path / "r")
     weights = tmp_path / "r" / "weights"
@@ -260,7 +260,7 @@ def test_truncated_checkpoint_is_a_named_error_naming_the_intact_ones(tmp_path, 
         with pytest.raises(CorruptCheckpointError, match=intact):
             load()
     with pytest.raises(CorruptCheckpointError, match="truncated or corrupt checkpoint"):
-        check_checkpoint(epoch0)
+        require_intact_checkpoint(epoch0)
 
 
 # Row 3: a full disk ---------------------------------------------------------------------------------------------------

@@ -326,9 +326,9 @@ def test_polygon_background_choices(toy, tmp_path):
     assert data["label_format"] == "polygons" and data["background"] == 3
     assert data["names"] == {0: "building", 1: "car", 2: "person", 3: "background"} and data["nc"] == 4
     assert check_semseg_dataset(data_yaml)["nc"] == 4  # a fresh load gives the same classes
-    from ultralytics_semseg.data.build import check_semseg_keys
+    from ultralytics_semseg.data.build import settle_semseg_keys
 
-    assert check_semseg_keys(data)["nc"] == 4  # idempotent on an already checked dict
+    assert settle_semseg_keys(data)["nc"] == 4  # idempotent on an already checked dict
     text = data_yaml.read_text()
     data_yaml.write_text(text + "background: ignore\n")
     assert check_semseg_dataset(data_yaml)["background"] == 255 and check_semseg_dataset(data_yaml)["nc"] == 3

@@ -105,7 +105,7 @@ def patch_yolo(module: ModuleType) -> None:
         bound.arguments["model"], bound.arguments["task"] = resolve_model(
             bound.arguments["model"], bound.arguments["task"]
         )
-        check_semseg_checkpoint(bound.arguments["model"], bound.arguments["task"])
+        require_intact_semseg_checkpoint(bound.arguments["model"], bound.arguments["task"])
         init(*bound.args, **bound.kwargs)
 
     yolo.task_map = patched_task_map
@@ -113,19 +113,19 @@ def patch_yolo(module: ModuleType) -> None:
     yolo._semseg_patched = True
 
 
-def check_semseg_checkpoint(model, task: str | None) -> None:
+def require_intact_semseg_checkpoint(model, task: str | None) -> None:
     """Name a truncated or corrupt semseg `.pt` (and the intact checkpoints beside it) before Ultralytics unpickles it.
 
     Semseg means: `task='semseg'`, a `yolo semseg ...` command line, or a run folder whose args.yaml says so. Other
     tasks' files keep Ultralytics' own error.
 
     Raises:
-        CorruptCheckpointError: See `ultralytics_semseg.utils.files.check_checkpoint`.
+        CorruptCheckpointError: See `ultralytics_semseg.utils.files.require_intact_checkpoint`.
     """
     if not isinstance(model, (str, Path)) or Path(model).suffix != ".pt" or not Path(model).is_file():
         return
     from _ultralytics_semseg_hook import semseg_requested
-    from ultralytics_semseg.utils.files import check_checkpoint, checkpoint_problem
+    from ultralytics_semseg.utils.files import checkpoint_problem, require_intact_checkpoint
 
     if checkpoint_problem(model) is None:
         return
@@ -134,7 +134,7 @@ def check_semseg_checkpoint(model, task: str | None) -> None:
     with contextlib.suppress(OSError):
         semseg_run = f"task: {TASK}" in args.read_text(errors="replace")
     if task == TASK or semseg_requested(sys.argv[1:]) or semseg_run:
-        check_checkpoint(model)
+        require_intact_checkpoint(model)
 
 
 def patch_callbacks(base: ModuleType) -> None:

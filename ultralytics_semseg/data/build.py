@@ -19,7 +19,7 @@ from ultralytics_semseg.data.utils import IMAGES_DIR, is_ignore_value, mirror_pa
 def check_semseg_dataset(data: str | Path, split: str = "") -> dict[str, Any]:
     """Load a semseg dataset YAML (bare names resolve to the packaged ones), generating or fetching it if needed.
 
-    On top of Ultralytics' checks (`check_semseg_keys`): `masks_dir` defaults to 'masks', at most 255 classes
+    On top of Ultralytics' checks (`settle_semseg_keys`): `masks_dir` defaults to 'masks', at most 255 classes
     (255 is ignore), `label_mapping` must map integers to integers or null, and the label format (class-id masks,
     colour masks with `colors:`, or YOLO polygons) is settled.
 
@@ -31,10 +31,10 @@ def check_semseg_dataset(data: str | Path, split: str = "") -> dict[str, Any]:
     Raises:
         ValueError: With the YAML path and the offending key for semseg-specific mistakes.
     """
-    return check_semseg_keys(check_det_dataset(resolve_data_yaml(data), split=split))
+    return settle_semseg_keys(check_det_dataset(resolve_data_yaml(data), split=split))
 
 
-def check_semseg_keys(d: dict[str, Any]) -> dict[str, Any]:
+def settle_semseg_keys(d: dict[str, Any]) -> dict[str, Any]:
     """Validate the semseg-specific keys of a dataset dict already checked by Ultralytics, then complete them.
 
     `validate_semseg_keys` raises before anything is changed; `complete_semseg_keys` then settles the values. Idempotent
@@ -161,7 +161,7 @@ def _polygon_background(d: dict[str, Any], name: str) -> tuple[int, str | None]:
     return (existing, None) if existing is not None else (len(names), bg)
 
 
-def check_model_classes(
+def require_matching_classes(
     model_names: dict[int, str] | list[str], data_names: dict[int, str] | list[str], model: str, data: str
 ) -> None:
     """Refuse a model whose classes do not line up with the dataset YAML's, before any image is read.
@@ -169,7 +169,7 @@ def check_model_classes(
     Class ids are matched by position, so the lists must agree. What is accepted and what is not:
 
     - Same names in the same order: fine. A model with one extra last class 'background' that the YAML lacks is
-      fine too: polygon datasets append it (see `check_semseg_keys`).
+      fine too: polygon datasets append it (see `settle_semseg_keys`).
     - A dataset holding the model's first classes, same names at the same ids (the built-in synthetic streets are
       ids 0-7 of the packaged 14-class `yolo11n-semseg.pt`): fine, with one line saying so. Every id means the same
       in both; a pixel predicted as one of the model's other classes counts as an error when scored.
@@ -183,9 +183,9 @@ def check_model_classes(
         ValueError: With both class lists side by side and how to fix it.
 
     Examples:
-        >>> check_model_classes(["road", "car"], {0: "road", 1: "car"}, "best.pt", "data.yaml")  # fine
-        >>> check_model_classes(["road", "car", "sky"], ["road", "car"], "best.pt", "data.yaml")  # the first classes
-        >>> check_model_classes(["road", "car"], ["car", "road", "sky"], "best.pt", "data.yaml")  # doctest: +SKIP
+        >>> require_matching_classes(["road", "car"], {0: "road", 1: "car"}, "best.pt", "data.yaml")  # fine
+        >>> require_matching_classes(["road", "car", "sky"], ["road", "car"], "best.pt", "data.yaml")  # a prefix
+        >>> require_matching_classes(["road", "car"], ["car", "road", "sky"], "best.pt", "data.yaml")  # doctest: +SKIP
         ValueError: best.pt has 2 classes but data.yaml has 3; class ids must mean the same in both: ...
     """
     m = list(model_names.values()) if isinstance(model_names, dict) else list(model_names)

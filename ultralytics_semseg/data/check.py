@@ -43,9 +43,9 @@ def load_dataset_dict(data: str | Path) -> dict[str, Any]:
     from ultralytics.data.utils import check_det_dataset
 
     from ultralytics_semseg.cfg import resolve_data_yaml
-    from ultralytics_semseg.data.build import check_semseg_keys
+    from ultralytics_semseg.data.build import settle_semseg_keys
 
-    return check_semseg_keys(check_det_dataset(resolve_data_yaml(data), autodownload=False))
+    return settle_semseg_keys(check_det_dataset(resolve_data_yaml(data), autodownload=False))
 
 
 def check_split(d: dict[str, Any], split: str, fmt: LabelFormat) -> SplitReport:

@@ -26,7 +26,7 @@ from ultralytics_semseg.data.augment import (
 from ultralytics_semseg.data.formats import kept_truncated, label_format_for, scan_pairs
 from ultralytics_semseg.data.sampler import seeded_rng
 from ultralytics_semseg.data.utils import IMAGES_DIR
-from ultralytics_semseg.utils.memory import check_image_memory
+from ultralytics_semseg.utils.memory import require_image_memory
 
 CACHE_VERSION = "semseg-1.3"  # 1.2: images are decoded in full by the scan; 1.3: truncated files are caught
 GB = 1 << 30
@@ -122,7 +122,7 @@ class SemSegDataset(BaseDataset):
             LOGGER.warning(f"{self.prefix}{warning}")
         if not self.augment:  # scored at the original resolution: refuse what would not fit in memory, up front
             for x in labels:
-                check_image_memory(x["im_file"], x["shape"], self.nc, "validation")
+                require_image_memory(x["im_file"], x["shape"], self.nc, "validation")
         self.im_files = [x["im_file"] for x in labels]
         self.mask_files = [x["mask_file"] for x in labels]
         return labels

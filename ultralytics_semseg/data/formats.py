@@ -1,6 +1,6 @@
 """Label formats of semseg datasets: how each sample's class map is found, verified and decoded.
 
-Three formats, chosen per dataset YAML by `check_semseg_keys` (key `label_format`):
+Three formats, chosen per dataset YAML by `settle_semseg_keys` (key `label_format`):
 
 - `masks`: single-channel class-id PNGs at `<masks_dir>/<split>/x.png` (8/16-bit or palette), through `label_mapping`.
 - `colors`: RGB colour masks at the same place, decoded with the YAML's `colors:` table (class -> RGB). A colour that is
@@ -29,7 +29,7 @@ from ultralytics_semseg.data.utils import (
     TruncatedImageError,
     apply_lut,
     build_label_lut,
-    check_image,
+    decoded_image_size,
     image_truncation,
     img2mask_paths,
     read_mask,
@@ -249,7 +249,7 @@ FORMATS = {f.name: f for f in (LabelFormat, ColorMaskFormat, PolygonFormat)}
 
 
 def label_format_for(data: dict[str, Any]) -> LabelFormat:
-    """The label format of a dataset dict checked by `check_semseg_keys` ('masks' when the key is absent).
+    """The label format of a dataset dict checked by `settle_semseg_keys` ('masks' when the key is absent).
 
     Examples:
         >>> label_format_for({"names": {0: "a"}, "colors": {0: [1, 2, 3]}}).name
@@ -266,20 +266,20 @@ def class_counts(mask: np.ndarray, nc: int) -> np.ndarray:
 def verify_pair(args: tuple[str, str, LabelFormat]) -> tuple[dict | None, str]:
     """Check one image/label pair; return (label dict, '') when usable, or (None, reason) naming file and problem.
 
-    The image's structure is checked and it is decoded in full (`check_image`), so a truncated file is caught here and
-    not mid-epoch; with `truncated: keep` in the dataset YAML a truncated image that still decodes is kept, its label
-    dict marked 'truncated' (see `kept_truncated`). The label dict holds the file paths, the image shape (h, w),
-    per-class pixel counts and format extras. Nothing is written.
+    The image's structure is checked and it is decoded in full (`decoded_image_size`), so a truncated file is caught
+    here and not mid-epoch; with `truncated: keep` in the dataset YAML a truncated image that still decodes is kept,
+    its label dict marked 'truncated' (see `kept_truncated`). The label dict holds the file paths, the image shape
+    (h, w), per-class pixel counts and format extras. Nothing is written.
     """
     im_file, label_file, fmt = args
     kept = {}
     try:
         try:
-            h, w = check_image(im_file)
+            h, w = decoded_image_size(im_file)
         except TruncatedImageError as e:
             if not fmt.keep_truncated:
                 raise
-            h, w = check_image(im_file, keep_truncated=True)  # still an error when nothing decodes
+            h, w = decoded_image_size(im_file, keep_truncated=True)  # still an error when nothing decodes
             kept = {"truncated": str(e)}
         info = fmt.verify(im_file, label_file, (h, w))
     except ValueError as e:

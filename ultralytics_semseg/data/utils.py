@@ -98,7 +98,7 @@ class TruncatedImageError(ValueError):
     """An image whose file ends before its image data does (an interrupted copy or download).
 
     Decoders often return such an image without an error, its missing part grey or black (libjpeg only warns
-    'Premature end of JPEG file'), so `check_image` looks at the file's structure as well as decoding it.
+    'Premature end of JPEG file'), so `decoded_image_size` looks at the file's structure as well as decoding it.
     """
 
 
@@ -211,7 +211,9 @@ def image_truncation(path: str | Path, fmt: str | None = None) -> str | None:
     return _riff_or_bmp_truncation(data, fmt, len(data))
 
 
-def check_image(path: str | Path, flags: int = cv2.IMREAD_COLOR, keep_truncated: bool = False) -> tuple[int, int]:
+def decoded_image_size(
+    path: str | Path, flags: int = cv2.IMREAD_COLOR, keep_truncated: bool = False
+) -> tuple[int, int]:
     """Decode an image fully with the reader training uses and return its (h, w); never writes to the file.
 
     A header check (such as PIL's `verify()`) passes a JPEG cut in half by an interrupted copy, and a decoder often
@@ -225,7 +227,7 @@ def check_image(path: str | Path, flags: int = cv2.IMREAD_COLOR, keep_truncated:
             be decoded, 'not a readable image' for an empty file or one that is in no image format.
 
     Examples:
-        >>> check_image("images/train/a.jpg")  # doctest: +SKIP
+        >>> decoded_image_size("images/train/a.jpg")  # doctest: +SKIP
         (1024, 2048)
     """
     from ultralytics.utils import imread

@@ -20,9 +20,9 @@ from ultralytics_semseg.utils.files import (
     TMP_SUFFIX,
     AtomicPath,
     RunLock,
-    check_checkpoint,
     disk_full,
     remove_stale_partials,
+    require_intact_checkpoint,
 )
 
 
@@ -70,7 +70,7 @@ class SafeCheckpoints:
         """
         resume = self.args.resume
         if isinstance(resume, (str, Path)) and str(resume).endswith(".pt") and Path(resume).is_file():
-            check_checkpoint(resume)
+            require_intact_checkpoint(resume)
         super().check_resume(overrides)
         self._run_lock = None
         if RANK == -1:  # DDP workers run inside the launcher's lock

@@ -14,8 +14,8 @@ from ultralytics_semseg.cfg import packaged_note, resolve_data_yaml
 from ultralytics_semseg.compat import predict_label_summary
 from ultralytics_semseg.constants import IGNORE, TASK
 from ultralytics_semseg.data.augment import letterbox
-from ultralytics_semseg.data.build import check_model_classes
-from ultralytics_semseg.data.utils import check_image
+from ultralytics_semseg.data.build import require_matching_classes
+from ultralytics_semseg.data.utils import decoded_image_size
 from ultralytics_semseg.engine.inference import setup_inference
 from ultralytics_semseg.engine.results import SemSegResults
 from ultralytics_semseg.utils.ops import argmax_classes, postprocess, to_original_classmap
@@ -78,7 +78,7 @@ class SemSegPredictor(BasePredictor):
         reasons = []
         for f in missed:
             try:
-                check_image(f)
+                decoded_image_size(f)
                 reasons.append(f"{f}: could not be read")
             except ValueError as e:
                 reasons.append(str(e))
@@ -92,7 +92,7 @@ class SemSegPredictor(BasePredictor):
     def setup_model(self, model, verbose: bool = True) -> None:
         """Load the model, then apply the task's inference setup (`setup_inference`)."""
         super().setup_model(model, verbose)
-        self.check_data_classes()
+        self.require_data_classes_match()
         setup_inference(self.model, self.args, model)
         self.note_packaged_weights()
 
@@ -103,12 +103,12 @@ class SemSegPredictor(BasePredictor):
             _NOTED.add(note)
             LOGGER.info(note)
 
-    def check_data_classes(self) -> None:
+    def require_data_classes_match(self) -> None:
         """With `data=` other than the YAML the model was trained on: its classes must match the model's.
 
         Raises:
             FileNotFoundError: If the dataset YAML does not exist.
-            ValueError: If the class lists differ in number or order (see `check_model_classes`).
+            ValueError: If the class lists differ in number or order (see `require_matching_classes`).
         """
         data = self.args.data
         trained_on = (getattr(getattr(self.model, "model", None), "args", None) or {}).get("data")
@@ -122,7 +122,7 @@ class SemSegPredictor(BasePredictor):
             raise FileNotFoundError(f"data={data}: dataset YAML not found; pass an existing file, or leave data= out")
         names = YAML.load(path).get("names")
         if names:
-            check_model_classes(self.model.names, check_class_names(names), self.args.model or "model", str(path))
+            require_matching_classes(self.model.names, check_class_names(names), self.args.model or "model", str(path))
 
     def pre_transform(self, im: list[np.ndarray]) -> list[np.ndarray]:
         """The task's shared letterbox (minimal padding for PyTorch and dynamic models, like Ultralytics)."""

@@ -13,7 +13,7 @@ from ultralytics.utils import LOGGER, RANK, colorstr
 from ultralytics_semseg.cfg import resolve_data_yaml
 from ultralytics_semseg.compat import fp16_enabled
 from ultralytics_semseg.constants import TASK
-from ultralytics_semseg.data.build import build_semseg_dataset, check_model_classes, check_semseg_keys
+from ultralytics_semseg.data.build import build_semseg_dataset, require_matching_classes, settle_semseg_keys
 from ultralytics_semseg.data.utils import inverse_label_lut
 from ultralytics_semseg.engine.inference import setup_inference
 from ultralytics_semseg.utils.metrics import CLASS_METRICS, SemSegMetrics
@@ -52,11 +52,11 @@ class SemSegValidator(BaseValidator):
         """Check the dataset (its semseg keys; standalone also its classes), then build a split's letterboxed loader.
 
         Raises:
-            ValueError: If the dataset's classes do not line up with the model's (see `check_model_classes`).
+            ValueError: If the dataset's classes do not line up with the model's (see `require_matching_classes`).
         """
-        check_semseg_keys(self.data)
+        settle_semseg_keys(self.data)
         if not self.training:  # before any image is read: a model of other classes would give a wrong mIoU
-            check_model_classes(
+            require_matching_classes(
                 self.names, self.data["names"], self.args.model, self.data.get("yaml_file", self.args.data)
             )
         dataset = build_semseg_dataset(self.args, dataset_path, batch_size, self.data, mode="val", stride=self.stride)

@@ -4,8 +4,8 @@
   renamed over the old one, so a kill at any moment leaves either the old file or the new one, never half of one.
 - `disk_full`: turns "no space left" (ENOSPC, EDQUOT, and EFBIG from a file size limit) into a `DiskFullError` naming
   the file and what was being written.
-- `checkpoint_problem` / `check_checkpoint`: a truncated or unreadable `.pt` is a named error that lists the intact
-  checkpoints beside it.
+- `checkpoint_problem` / `require_intact_checkpoint`: a truncated or unreadable `.pt` is a named error that lists the
+  intact checkpoints beside it.
 - `RunLock`: `<run folder>/.semseg.lock` names the run writing there (pid, host, command); a second run into the same
   folder refuses, naming it; the lock dies with its process, so a killed run leaves none that counts.
 """
@@ -176,7 +176,7 @@ def intact_checkpoints(folder: str | Path, exclude: str | Path | None = None) ->
     return sorted(ok, key=lambda p: p.stat().st_mtime, reverse=True)
 
 
-def check_checkpoint(path: str | Path) -> None:
+def require_intact_checkpoint(path: str | Path) -> None:
     """Raise a `CorruptCheckpointError` naming the file, the problem and the intact checkpoints in its folder.
 
     Raises:

@@ -35,14 +35,14 @@ def memory_budget() -> int:
     return psutil.virtual_memory().available // 2
 
 
-def check_image_memory(path: str, hw: tuple[int, int], nc: int, what: str = "predicting") -> None:
+def require_image_memory(path: str, hw: tuple[int, int], nc: int, what: str = "predicting") -> None:
     """Raise a `MemoryBudgetError` when an image of `hw` (h, w) pixels needs more than the budget.
 
     Raises:
         MemoryBudgetError: Naming the file, its size, the estimate, the budget and what to do.
 
     Examples:
-        >>> check_image_memory("small.jpg", (1024, 2048), nc=19)  # about 0.5 GB: fine on any machine
+        >>> require_image_memory("small.jpg", (1024, 2048), nc=19)  # about 0.5 GB: fine on any machine
     """
     h, w = int(hw[0]), int(hw[1])
     need, budget = h * w * bytes_per_pixel(nc), memory_budget()
@@ -66,4 +66,4 @@ def on_predict_batch_start(predictor) -> None:
     nc = len(getattr(predictor.model, "names", {}) or {}) or 1
     for p, im in zip(paths, im0s):
         if hasattr(im, "shape"):
-            check_image_memory(p, im.shape[:2], nc, "predicting")
+            require_image_memory(p, im.shape[:2], nc, "predicting")
