@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +11,8 @@ from ultralytics.utils import LOGGER
 from ultralytics_semseg.cfg import resolve_data_yaml
 from ultralytics_semseg.constants import IGNORE, STRIDE
 from ultralytics_semseg.data.dataset import SemSegDataset
-from ultralytics_semseg.data.formats import IGNORE_WORDS, parse_colors
-from ultralytics_semseg.data.utils import IMAGES_DIR, is_ignore_value, mirror_path
+from ultralytics_semseg.data.formats import IGNORE_WORDS, resolve_label_format
+from ultralytics_semseg.data.utils import is_ignore_value
 
 
 def check_semseg_dataset(data: str | Path, split: str = "") -> dict[str, Any]:
@@ -50,10 +49,10 @@ def settle_semseg_keys(d: dict[str, Any]) -> dict[str, Any]:
 def validate_semseg_keys(d: dict[str, Any]) -> None:
     """Raise for semseg-specific mistakes in a dataset dict; change nothing.
 
-    Checked: `label_mapping` (integers to integers, null or 'ignore_label'), `label_format` and `colors` (consistent,
-    a well-formed colour table), `background` of polygon datasets (a class id, a class name or 'ignore'), and at most
-    255 classes, counting a 'background' class that `complete_semseg_keys` would append; `truncated` is 'skip' or
-    'keep' (what the pair scan does with a truncated image).
+    Checked here: `label_mapping` (integers to integers, null or 'ignore_label'), `truncated` ('skip' or 'keep', what
+    the pair scan does with a truncated image) and at most 255 classes, counting a class the label format would
+    append; the label format checks its own keys (`LabelFormat.validate_keys`: the `colors` table, the polygon
+    `background`).
 
     Raises:
         ValueError: With the YAML path and the offending key.
@@ -73,12 +72,7 @@ def validate_semseg_keys(d: dict[str, Any]) -> None:
                 raise ValueError(f"{name}: 'label_mapping' maps {k} to {v}, outside classes 0..{len(d['names']) - 1}")
     if d.get("truncated", "skip") not in {"skip", "keep"}:
         raise ValueError(f"{name}: 'truncated' must be 'skip' (the default) or 'keep', not {d['truncated']!r}")
-    fmt = _label_format(d, name)
-    nc = len(d["names"])
-    if fmt == "colors":
-        _color_table(d, name)
-    elif fmt == "polygons":
-        nc += _polygon_background(d, name)[1] is not None
+    nc = len(d["names"]) + resolve_label_format(d, name).validate_keys(d, name)
     if nc > IGNORE:
         raise ValueError(f"{name}: {nc} classes given; at most {IGNORE} are supported ({IGNORE} means ignore)")
 
@@ -86,79 +80,15 @@ def validate_semseg_keys(d: dict[str, Any]) -> None:
 def complete_semseg_keys(d: dict[str, Any]) -> dict[str, Any]:
     """Settle the semseg-specific keys of a dataset dict that `validate_semseg_keys` accepted; return it.
 
-    - `masks_dir`: 'masks' by default.
-    - `label_format`: 'colors' when a `colors:` table is given, else 'masks' or 'polygons' as written, else
-      detected: 'masks' when the mask folder exists, 'polygons' when only a YOLO `labels/` folder does.
-    - `colors`: the colour table as {train id: [(r, g, b), ...]}.
-    - `background` for polygons: the class of pixels outside every polygon, as a train id (255 = ignore). By default
-      a class named 'background' (case-insensitive) if `names` has one, else a 'background' class appended to
-      `names`, so training, standalone validation and prediction all see the same class list.
+    `masks_dir` is 'masks' by default; `label_format` is the resolved format (`resolve_label_format`), which settles
+    its own keys (`LabelFormat.complete_keys`).
     """
     name = d.get("yaml_file", "dataset YAML")
     d["masks_dir"] = d.get("masks_dir") or "masks"
-    fmt = _label_format(d, name)
-    if fmt == "colors":
-        d["colors"] = _color_table(d, name)
-    elif fmt == "polygons":
-        d["background"], new_class = _polygon_background(d, name)
-        if new_class is not None:  # a new last class: the class list of the model trained on this YAML includes it
-            d["names"][d["background"]] = new_class
-            d["nc"] = len(d["names"])
-    d["label_format"] = fmt
+    fmt = resolve_label_format(d, name)
+    fmt.complete_keys(d, name)
+    d["label_format"] = fmt.name
     return d
-
-
-def _color_table(d: dict[str, Any], name: str) -> dict[int, list[tuple[int, ...]]]:
-    """The dataset's `colors:` table parsed by `parse_colors`, its errors prefixed with the YAML path."""
-    try:
-        return parse_colors(d["colors"], d["names"], d.get("ignore_label", IGNORE))
-    except ValueError as e:
-        raise ValueError(f"{name}: {e}") from None
-
-
-def _label_format(d: dict[str, Any], name: str) -> str:
-    """The dataset's label format: as written, 'colors' with a colour table, else detected from the folders."""
-    fmt = d.get("label_format")
-    if fmt not in {None, "masks", "colors", "polygons"}:
-        raise ValueError(f"{name}: 'label_format: {fmt}' must be one of masks, colors, polygons")
-    if d.get("colors") is not None:
-        if fmt == "polygons":
-            raise ValueError(f"{name}: 'colors' is for colour masks; it cannot be used with 'label_format: polygons'")
-        return "colors"
-    if fmt == "colors":
-        raise ValueError(f"{name}: 'label_format: colors' needs a 'colors:' table (class: [r, g, b])")
-    return fmt or detect_label_format(d)
-
-
-def detect_label_format(d: dict[str, Any]) -> str:
-    """'masks' if the mask folder of a split (or `<path>/<masks_dir>`) exists, 'polygons' if only `labels/` does."""
-    masks_dir = d.get("masks_dir") or "masks"
-    for split in ("train", "val", "test"):
-        paths = d.get(split) or []
-        for p in [os.fspath(x) + os.sep for x in (paths if isinstance(paths, list) else [paths])]:
-            if IMAGES_DIR in p and os.path.isdir(p):
-                for folder, fmt in ((masks_dir, "masks"), ("labels", "polygons")):
-                    if os.path.isdir(mirror_path(p, folder)):
-                        return fmt
-    root = Path(d.get("path") or ".")
-    return "polygons" if not (root / masks_dir).is_dir() and (root / "labels").is_dir() else "masks"
-
-
-def _polygon_background(d: dict[str, Any], name: str) -> tuple[int, str | None]:
-    """Train id of unlabelled pixels in a polygon dataset, and the name of the class to append for it (else None)."""
-    names, bg = d["names"], d.get("background")
-    if bg is None:
-        bg = next((i for i, n in names.items() if str(n).lower() == "background"), "background")
-    if isinstance(bg, bool) or not isinstance(bg, (int, str)):
-        raise ValueError(f"{name}: 'background' must be a class id, a class name or 'ignore', not {bg!r}")
-    if bg in IGNORE_WORDS or bg in {IGNORE, d.get("ignore_label", IGNORE)}:
-        return IGNORE, None
-    if isinstance(bg, int):
-        if not 0 <= bg < len(names):
-            raise ValueError(f"{name}: 'background: {bg}' is not a class id 0..{len(names) - 1}, nor {IGNORE} / ignore")
-        return bg, None
-    existing = next((i for i, n in names.items() if n == bg), None)
-    return (existing, None) if existing is not None else (len(names), bg)
 
 
 def require_matching_classes(

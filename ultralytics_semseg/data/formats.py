@@ -1,6 +1,8 @@
 """Label formats of semseg datasets: how each sample's class map is found, verified and decoded.
 
-Three formats, chosen per dataset YAML by `settle_semseg_keys` (key `label_format`):
+Three formats, chosen per dataset YAML by `resolve_label_format` (key `label_format`, a `colors:` table, or the label
+folder found beside the images). Each format class owns the folder it reads, the checks of its YAML keys and their
+completion (`validate_keys`, `complete_keys`, which `data.build.settle_semseg_keys` calls):
 
 - `masks`: single-channel class-id PNGs at `<masks_dir>/<split>/x.png` (8/16-bit or palette), through `label_mapping`.
 - `colors`: RGB colour masks at the same place, decoded with the YAML's `colors:` table (class -> RGB). A colour that is
@@ -26,12 +28,14 @@ from ultralytics.utils import NUM_THREADS, TQDM
 
 from ultralytics_semseg.constants import IGNORE
 from ultralytics_semseg.data.utils import (
+    IMAGES_DIR,
     TruncatedImageError,
     apply_lut,
     build_label_lut,
     decoded_image_size,
     image_truncation,
     img2mask_paths,
+    mirror_path,
     read_mask,
 )
 
@@ -52,6 +56,24 @@ class LabelFormat:
     """
 
     name = "masks"
+
+    @staticmethod
+    def folder(d: dict[str, Any]) -> str:
+        """The folder, mirrored from `images/`, that holds this format's label files (detection looks for it)."""
+        return d.get("masks_dir") or "masks"
+
+    @classmethod
+    def validate_keys(cls, d: dict[str, Any], name: str) -> int:
+        """Raise for mistakes in this format's dataset YAML keys, changing nothing; return the classes it will add.
+
+        Raises:
+            ValueError: With the YAML path `name` and the offending key.
+        """
+        return 0
+
+    @classmethod
+    def complete_keys(cls, d: dict[str, Any], name: str) -> None:
+        """Settle this format's keys in the dataset dict (after `validate_keys` accepted them)."""
 
     def __init__(self, data: dict[str, Any]):
         """Read the class names, the raw-to-train-id table and the mask folder from the dataset dict."""
@@ -137,6 +159,29 @@ class ColorMaskFormat(LabelFormat):
 
     name = "colors"
 
+    @classmethod
+    def validate_keys(cls, d: dict[str, Any], name: str) -> int:
+        """Parse the `colors:` table (class: [r, g, b] or a list of colours) and raise for a malformed one.
+
+        Raises:
+            ValueError: With the YAML path `name` and the offending entry.
+        """
+        cls.color_table_of(d, name)
+        return 0
+
+    @classmethod
+    def complete_keys(cls, d: dict[str, Any], name: str) -> None:
+        """`colors` as {train id: [(r, g, b), ...]}."""
+        d["colors"] = cls.color_table_of(d, name)
+
+    @staticmethod
+    def color_table_of(d: dict[str, Any], name: str) -> dict[int, list[tuple[int, ...]]]:
+        """The dataset's `colors:` table parsed by `parse_colors`, its errors prefixed with the YAML path."""
+        try:
+            return parse_colors(d["colors"], d["names"], d.get("ignore_label", IGNORE))
+        except ValueError as e:
+            raise ValueError(f"{name}: {e}") from None
+
     def __init__(self, data: dict[str, Any]):
         """Read the dataset dict and its colour table (class -> RGB colours)."""
         super().__init__(data)
@@ -187,6 +232,51 @@ class PolygonFormat(LabelFormat):
     """
 
     name = "polygons"
+
+    @staticmethod
+    def folder(d: dict[str, Any]) -> str:
+        """YOLO's `labels/` folder."""
+        return "labels"
+
+    @classmethod
+    def validate_keys(cls, d: dict[str, Any], name: str) -> int:
+        """Check `background` (a class id, a class name or 'ignore'); return 1 when it appends a 'background' class.
+
+        Raises:
+            ValueError: With the YAML path `name` and the offending value.
+        """
+        return int(cls.background_of(d, name)[1] is not None)
+
+    @classmethod
+    def complete_keys(cls, d: dict[str, Any], name: str) -> None:
+        """`background` as a train id (255 = ignore).
+
+        By default a class named 'background' (case-insensitive) if `names` has one, else a 'background' class
+        appended to `names`, so that training, standalone validation and prediction all see the same class list.
+        """
+        d["background"], new_class = cls.background_of(d, name)
+        if new_class is not None:  # a new last class: the class list of the model trained on this YAML includes it
+            d["names"][d["background"]] = new_class
+            d["nc"] = len(d["names"])
+
+    @staticmethod
+    def background_of(d: dict[str, Any], name: str) -> tuple[int, str | None]:
+        """Train id of unlabelled pixels, and the name of the class to append for them (else None)."""
+        names, bg = d["names"], d.get("background")
+        if bg is None:
+            bg = next((i for i, n in names.items() if str(n).lower() == "background"), "background")
+        if isinstance(bg, bool) or not isinstance(bg, (int, str)):
+            raise ValueError(f"{name}: 'background' must be a class id, a class name or 'ignore', not {bg!r}")
+        if bg in IGNORE_WORDS or bg in {IGNORE, d.get("ignore_label", IGNORE)}:
+            return IGNORE, None
+        if isinstance(bg, int):
+            if not 0 <= bg < len(names):
+                raise ValueError(
+                    f"{name}: 'background: {bg}' is not a class id 0..{len(names) - 1}, nor {IGNORE} / ignore"
+                )
+            return bg, None
+        existing = next((i for i, n in names.items() if n == bg), None)
+        return (existing, None) if existing is not None else (len(names), bg)
 
     def __init__(self, data: dict[str, Any]):
         """Read the dataset dict and the train id of pixels outside every polygon (`data['background']`)."""
@@ -246,16 +336,55 @@ class PolygonFormat(LabelFormat):
 
 
 FORMATS = {f.name: f for f in (LabelFormat, ColorMaskFormat, PolygonFormat)}
+DETECTED = (LabelFormat, PolygonFormat)  # formats found by their folder, in order of precedence (colours need a table)
+
+
+def resolve_label_format(d: dict[str, Any], name: str = "dataset YAML") -> type[LabelFormat]:
+    """The label format of a dataset dict: `label_format` as written, `colors` with a colour table, else detected.
+
+    Detection looks for each format's folder (`LabelFormat.folder`) mirrored from a split's `images/` folder, then
+    under `path`: the first found wins (class-id masks before polygon labels); class-id masks when none is.
+
+    Raises:
+        ValueError: With the YAML path `name`, for an unknown `label_format` or one that contradicts `colors`.
+
+    Examples:
+        >>> resolve_label_format({"names": {0: "a"}, "colors": {0: [1, 2, 3]}}).name
+        'colors'
+    """
+    fmt = d.get("label_format")
+    if fmt not in {None, *FORMATS}:
+        raise ValueError(f"{name}: 'label_format: {fmt}' must be one of {', '.join(FORMATS)}")
+    if d.get("colors") is not None:
+        if fmt not in (None, ColorMaskFormat.name):
+            raise ValueError(f"{name}: 'colors' is for colour masks; it cannot be used with 'label_format: {fmt}'")
+        return ColorMaskFormat
+    if fmt == ColorMaskFormat.name:
+        raise ValueError(f"{name}: 'label_format: colors' needs a 'colors:' table (class: [r, g, b])")
+    return FORMATS[fmt] if fmt else _detect(d)
+
+
+def _detect(d: dict[str, Any]) -> type[LabelFormat]:
+    """The first format of DETECTED whose folder exists beside a split's images, else under `path`, else masks."""
+    for split in ("train", "val", "test"):
+        paths = d.get(split) or []
+        for p in [os.fspath(x) + os.sep for x in (paths if isinstance(paths, list) else [paths])]:
+            if IMAGES_DIR in p and os.path.isdir(p):
+                for fmt in DETECTED:
+                    if os.path.isdir(mirror_path(p, fmt.folder(d))):
+                        return fmt
+    root = d.get("path") or "."
+    return next((f for f in DETECTED if os.path.isdir(os.path.join(root, f.folder(d)))), LabelFormat)
 
 
 def label_format_for(data: dict[str, Any]) -> LabelFormat:
-    """The label format of a dataset dict checked by `settle_semseg_keys` ('masks' when the key is absent).
+    """The label format object of a dataset dict settled by `settle_semseg_keys` (its `label_format` key).
 
     Examples:
-        >>> label_format_for({"names": {0: "a"}, "colors": {0: [1, 2, 3]}}).name
+        >>> label_format_for({"names": {0: "a"}, "label_format": "colors", "colors": {0: [1, 2, 3]}}).name
         'colors'
     """
-    return FORMATS[data.get("label_format") or ("colors" if data.get("colors") else "masks")](data)
+    return FORMATS[data.get("label_format") or LabelFormat.name](data)
 
 
 def class_counts(mask: np.ndarray, nc: int) -> np.ndarray:
