@@ -227,6 +227,13 @@ SURFACE: tuple[Touch, ...] = (
     ),  # fmt: skip
     Touch(f"{_D}._ImageCache", "calls", "data.dataset", params=("images",)),
     Touch(f"{_D}.load_image", "calls", "data.dataset", params=("i", "rect_mode")),
+    Touch(
+        f"{_D}.get_img_files",
+        "calls",
+        "data.check (unbound, on an object with the prefix and fraction it reads)",
+        params=("img_path",),
+        sets=(),
+    ),  # fmt: skip
     Touch("ultralytics.data.augment.Compose", "calls", "data.dataset", params=("transforms",)),
     Touch("ultralytics.data.augment.RandomHSV", "calls", "data.dataset", params=("hgain", "sgain", "vgain")),
     Touch(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -154,3 +155,21 @@ def test_validation_batches_use_the_predictor_letterbox(toy_data):
     img = cv2.imread(dataset.im_files[0])
     expected = letterbox(img, 256, 32, auto=True)[0].shape[:2]  # what the predictor feeds the model
     assert tuple(batch["img"].shape[2:]) == expected == (128, 256)
+
+
+def test_check_lists_images_as_training_does(tmp_path):
+    """`data.check` lists a split through Ultralytics' own listing: recursive folders and `.txt` lists; named errors."""
+    from ultralytics_semseg.data.check import list_images
+
+    (tmp_path / "images" / "val" / "city").mkdir(parents=True)
+    for name in ("city/b.jpg", "a.png", "notes.txt"):
+        (tmp_path / "images" / "val" / name).write_bytes(b"x")
+    listed = list_images(str(tmp_path / "images" / "val"))
+    assert [Path(f).relative_to(tmp_path / "images" / "val").as_posix() for f in listed] == ["a.png", "city/b.jpg"]
+    (tmp_path / "val.txt").write_text("./images/val/a.png\n")
+    assert list_images(str(tmp_path / "val.txt")) == [str(tmp_path / "images" / "val" / "a.png")]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="no images found in"):
+        list_images(str(tmp_path / "empty"))
+    with pytest.raises(FileNotFoundError, match="nope does not exist"):
+        list_images(str(tmp_path / "nope"))

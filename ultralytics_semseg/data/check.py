@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 
 from ultralytics_semseg.data.formats import LabelFormat, kept_truncated, label_format_for, scan_pairs
-from ultralytics_semseg.data.utils import find_images
 
 
 @dataclass
@@ -48,18 +47,42 @@ def load_dataset_dict(data: str | Path) -> dict[str, Any]:
     return settle_semseg_keys(check_det_dataset(resolve_data_yaml(data), autodownload=False))
 
 
+class _ImageListing:
+    """The attributes Ultralytics' `BaseDataset.get_img_files` reads.
+
+    With it the check lists a split's images exactly as training does (folders recursively, `.txt` lists of paths,
+    lists of both) without building a dataset.
+    """
+
+    prefix, fraction = "", 1.0
+
+
+def list_images(img_path: str | list[str]) -> list[str]:
+    """Image files of a split, listed by Ultralytics' `BaseDataset.get_img_files`.
+
+    Raises:
+        FileNotFoundError: Naming the path, when it does not exist or holds no image.
+    """
+    from ultralytics.data.base import BaseDataset
+
+    try:
+        return BaseDataset.get_img_files(_ImageListing(), img_path)
+    except FileNotFoundError:
+        missing = [str(x) for x in (img_path if isinstance(img_path, list) else [img_path]) if not Path(x).exists()]
+        raise FileNotFoundError(
+            f"{', '.join(missing)} does not exist" if missing else f"no images found in {img_path}"
+        ) from None
+
+
 def check_split(d: dict[str, Any], split: str, fmt: LabelFormat) -> SplitReport:
     """Verify every pair of one split."""
     report = SplitReport(split)
     try:
-        im_files = find_images(d[split])
+        im_files = list_images(d[split])
     except FileNotFoundError as e:
         report.errors.append(f"{e}")
         return report
     report.images = len(im_files)
-    if not im_files:
-        report.errors.append(f"no images found in {d[split]}")
-        return report
     labels, report.errors = scan_pairs(im_files, fmt.label_files(im_files), fmt, desc=f"{split}: checking")
     report.usable = len(labels)
     if not labels:

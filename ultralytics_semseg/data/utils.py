@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import os
 from pathlib import Path
 
@@ -327,29 +326,3 @@ def inverse_label_lut(nc: int, label_mapping: dict | None = None) -> np.ndarray:
             inv[int(train)] = int(raw)
             done.add(int(train))
     return inv
-
-
-def find_images(img_path: str | Path | list) -> list[str]:
-    """Image files of a split as Ultralytics lists them: folders (recursive), `.txt` lists of paths, or lists of both.
-
-    Raises:
-        FileNotFoundError: For a path that does not exist.
-
-    Examples:
-        >>> find_images("/data/cityscapes/images/val")  # doctest: +SKIP
-        ['/data/cityscapes/images/val/frankfurt/frankfurt_000000_000294_leftImg8bit.png', ...]
-    """
-    from ultralytics.data.utils import IMG_FORMATS
-
-    files = []
-    for p in img_path if isinstance(img_path, list) else [img_path]:
-        p = Path(p)
-        if p.is_dir():
-            files += glob.glob(str(Path(glob.escape(str(p))) / "**" / "*.*"), recursive=True)
-        elif p.is_file():
-            parent = str(p.parent) + os.sep
-            lines = p.read_text(encoding="utf-8-sig").strip().splitlines()
-            files += [x.replace("./", parent, 1) if x.startswith("./") else x for x in lines]
-        else:
-            raise FileNotFoundError(f"{p} does not exist")
-    return sorted(f for f in files if f.rpartition(".")[-1].lower() in IMG_FORMATS)
