@@ -154,6 +154,19 @@ def test_exported_predictions_and_val_match_pytorch(weights, sources, fmt, args,
     assert abs(m_ref - m_exp) * 100 <= 0.1, (m_ref, m_exp)
 
 
+def test_openvino_argmax_reads_a_flat_tensor(weights):
+    """OpenVINO's class-map tail: the ArgMax (a TopK in OpenVINO) runs over (B, C, H*W), not over the Resize's
+    (B, C, H, W) output, which the CPU plugin keeps in a blocked layout that made the TopK ~10x slower (the export
+    parity above checks that the class maps stay the same)."""
+    import openvino as ov
+
+    f = _export(weights, "openvino", "imgsz=128,256")
+    model = ov.Core().read_model(next(Path(f).glob("*.xml")))
+    topk = [op for op in model.get_ops() if op.get_type_name() == "TopK"]
+    assert len(topk) == 1 and topk[0].input(0).get_partial_shape().rank.get_length() == 3, topk
+    assert topk[0].input(0).get_partial_shape().to_shape() == [1, NC, 128 * 256]
+
+
 def test_output_contract(weights, sources):
     import onnx
     import onnxruntime as ort

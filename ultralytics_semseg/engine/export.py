@@ -75,6 +75,7 @@ def on_export_start(exporter) -> None:
     head.export, head.export_output = True, mode  # whatever the format traces or exports with
     # the class-map tail shaped for ONNX Runtime's CPU optimizer; formats converted from ONNX get the plain one
     head.ort_tail = fmt == "onnx"
+    head.flat_argmax = fmt == "openvino"  # OpenVINO's ArgMax on the Resize's blocked layout: see ExportOutputs
     exporter.output_shape = _output_shapes(exporter)  # the exporter's dry run saw the PyTorch logits
     exporter.metadata.update(
         {

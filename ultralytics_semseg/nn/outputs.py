@@ -61,6 +61,7 @@ class ExportOutputs:
     export = False  # emit the export outputs (set while tracing anyway)
     export_output = "classmap"  # one of EXPORT_OUTPUTS
     ort_tail = True  # ONNX Runtime's fast class-map tail (format=onnx only; TensorRT/TF conversions get the plain one)
+    flat_argmax = False  # OpenVINO's fast class-map tail (format=openvino): the ArgMax over (B, C, H*W), see below
     export_size = None  # (H, W) the outputs are cropped to: the input before SemSegModel padded it to the stride
 
     @property
@@ -88,7 +89,14 @@ class ExportOutputs:
             if logits.shape[1] == 2:
                 return self.crop(self.binary_outputs(logits, mode))
             return self.crop(self.class_map_outputs(_UpsampleForArgMax.apply(logits, self.out_stride), mode))
-        return self.class_map_outputs(self.crop(upsample_logits(logits, scale_factor=self.out_stride)), mode)
+        logits = self.crop(upsample_logits(logits, scale_factor=self.out_stride))
+        if self.flat_argmax and mode != "classmap_conf":
+            # OpenVINO's CPU plugin keeps the Resize output in a blocked channel layout, where its TopK (the ArgMax)
+            # takes 32 of a 512x1024 INT8 model's 84 ms; over (B, C, H*W) it reads a plain layout, the whole tail
+            # about twice as fast, with the same class map (docs/deploy.md, 'INT8 on CPU')
+            b, _, h, w = logits.shape
+            return self.class_map_outputs(logits.flatten(2), mode).reshape(b, h, w)
+        return self.class_map_outputs(logits, mode)
 
     def crop(self, y, stride: int = 1):
         """`y` (a tensor or a tuple of them) cropped to `export_size` at `stride`; unchanged without `export_size`."""
