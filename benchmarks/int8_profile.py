@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import sys
 import time
 from collections import defaultdict
@@ -41,16 +42,20 @@ def precision(exec_type: str) -> str:
     return "other"
 
 
-def part(node_name: str, node_type: str) -> str:
-    """Which part of the model a layer belongs to, from its name in the exported graph."""
+def part(node_name: str, node_type: str, head: int) -> str:
+    """Which part of the model a layer belongs to, from its name in the exported graph (`head`: the head's index)."""
     if node_type in TAIL_TYPES or "ArgMax" in node_name or "Resize" in node_name:
         return "export tail (Resize to input size, ArgMax, casts)"
-    last = node_name.split("/")
-    if any(x.startswith("model.") and x.split(".")[1].isdigit() and int(x.split(".")[1]) >= 23 for x in last):
-        return "decoder head"
     if node_type in {"Reorder", "Transpose"}:
         return "layout reorders"
+    if f"model.{head}." in node_name or f"model.{head}/" in node_name:
+        return "decoder head"
     return "backbone and neck"
+
+
+def head_index(layers: dict) -> int:
+    """The largest `model.N` index in the layer names: the head, the model's last layer."""
+    return max(int(m) for n in layers for m in re.findall(r"model\.(\d+)", n))
 
 
 def profile(path: str, x: np.ndarray, runs: int, threads: int, compiled_cfg: dict) -> tuple[dict, list[float]]:
@@ -79,9 +84,9 @@ def profile(path: str, x: np.ndarray, runs: int, threads: int, compiled_cfg: dic
 
 def summarize(layers: dict) -> dict:
     """ms per (part, precision) and per part."""
-    by = defaultdict(float)
+    by, head = defaultdict(float), head_index(layers)
     for name, d in layers.items():
-        by[(part(name, d["type"]), precision(d["exec"]))] += d["ms"]
+        by[(part(name, d["type"], head), precision(d["exec"]))] += d["ms"]
     return {f"{k[0]} | {k[1]}": v for k, v in sorted(by.items())}
 
 
