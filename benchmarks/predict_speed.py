@@ -16,8 +16,8 @@ Images: Ultralytics' ``bus.jpg`` (1080x810) and ``zidane.jpg`` (720x1280), plus 
 shared copy) from ``../shared/data/camvid/images/val`` when that folder exists (read in place, never copied). Each
 call is one image, batch 1, ``rect`` letterbox (Ultralytics' default); ``pre``/``inf``/``post`` are the ms of
 Ultralytics' ``speed`` dict and ``total`` the wall time of the whole ``predict`` call. Medians over ``runs`` passes
-per image, then the mean over images. ``--formats onnx,openvino`` adds exported contenders (exported at each imgsz,
-dynamic; not run for the committed results).
+per image, then the mean over images. ``--formats pt,onnx,openvino`` adds exported contenders (exported at each
+imgsz, dynamic), run through ``YOLO(...)`` like the PyTorch ones.
 """
 
 from __future__ import annotations
@@ -82,10 +82,11 @@ def contenders(args, tmp: Path) -> dict:
 
     from ultralytics_semseg.cfg import WEIGHTS_DIR
 
-    ours = YOLO(str(WEIGHTS_DIR / "yolo11n-semseg.pt"))
+    weights = tmp / "yolo11n-semseg.pt"  # a copy: exports are written beside the weights, not into the package
+    weights.write_bytes((WEIGHTS_DIR / "yolo11n-semseg.pt").read_bytes())
     return {
-        "ours": (ours, contextlib.nullcontext),
-        "ours-before": (YOLO(str(WEIGHTS_DIR / "yolo11n-semseg.pt")), postprocess_before),
+        "ours": (YOLO(str(weights)), contextlib.nullcontext),
+        "ours-before": (YOLO(str(weights)), postprocess_before),
         "yolo26n-sem": (rival_model(args.rival_nc, tmp), contextlib.nullcontext),
     }
 
