@@ -70,7 +70,7 @@ def on_export_start(exporter) -> None:
 
         LOGGER.warning(
             "ONNX Runtime static INT8 (QDQ) quantizes only the convolutions and can run slower than FP32 for semseg "
-            "models on CPU (docs/deploy.md, 'INT8 on CPU'); for INT8 on CPU use format=openvino int8=True"
+            "models on CPU (docs/deploy.md, 'INT8 on CPU'); for INT8 on CPU use format=openvino quantize=8"
         )
     head.export, head.export_output = True, mode  # whatever the format traces or exports with
     # the class-map tail shaped for ONNX Runtime's CPU optimizer; formats converted from ONNX get the plain one
