@@ -2,7 +2,7 @@
 
 Usage:
     python benchmarks/int8_speed.py --model runs/semseg/train/weights/best.pt --data synthetic-streets.yaml
-        [--data other.yaml ...] [--imgsz 512 1024] [--rounds 5] [--runs 10] [--threads 2]
+        [--data other.yaml ...] [--imgsz 512 1024] [--rounds 5] [--runs 10] [--threads 2] [--val-imgsz 128 256]
 
 Contenders, all exported from `--model` by `yolo export` at a static (h, w) with the default class-map output:
 OpenVINO FP32, OpenVINO INT8 (`quantize=8`, NNCF post-training quantization calibrated on the first `--data`),
@@ -11,7 +11,8 @@ Runtime, calibrated on the same images through the semseg calibration loader). L
 of threads, batch 1, a real photo (Ultralytics' bus.jpg) letterboxed to (h, w); the contenders run alternately in
 `--rounds` rounds of `--runs` calls so that machine noise hits all of them alike. The table gives the median, the
 spread of the round medians, and the FP32/INT8 ratio per runtime. Accuracy: `val` of every export on each `--data`
-(batch 1, the export's input size), mIoU and its drop against the same runtime's FP32 model in points.
+(batch 1, the export's input size, or exports made at `--val-imgsz`: the model's own scale), mIoU and its drop
+against the same runtime's FP32 model in points.
 Target of issue 12: INT8 >= 2x faster than FP32 at <= 1 mIoU point lost.
 """
 
@@ -71,6 +72,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--val-imgsz", type=int, nargs=2, help="validate exports made at this (h, w) instead of the timed ones"
+    )
     args = parser.parse_args()
     os.environ.setdefault("YOLO_OFFLINE", "true")
 
@@ -94,9 +98,13 @@ def main() -> None:
         ratio = f"{med[fp32] / med[k]:.2f}x" if k != fp32 else ""
         print(f"| {k} | {med[k]:.1f} | {min(v):.1f}–{max(v):.1f} | {ratio} |")
 
-    print("\n| dataset | runtime | mIoU FP32 | mIoU INT8 | drop (points) |\n| --- | --- | --- | --- | --- |")
+    if args.val_imgsz:  # the model's own scale: a model validated far from it is near-random, its drop meaningless
+        files = export_all(args.model, args.val_imgsz, args.data[0])
+    val_imgsz = args.val_imgsz or args.imgsz
+    print(f"\nvalidated through exports at {val_imgsz[0]}x{val_imgsz[1]}")
+    print("| dataset | runtime | mIoU FP32 | mIoU INT8 | drop (points) |\n| --- | --- | --- | --- | --- |")
     for d in args.data:
-        kw = dict(data=d, imgsz=max(args.imgsz), batch=1, plots=False, verbose=False)
+        kw = dict(data=d, imgsz=max(val_imgsz), batch=1, plots=False, verbose=False)
         miou = {k: YOLO(f, task="semseg").val(**kw).semseg.IoU for k, f in files.items()}
         for rt in ("OpenVINO", "ONNX Runtime"):
             a, b = miou[f"{rt} FP32"], miou[f"{rt} INT8"]

@@ -117,6 +117,7 @@ def run(args) -> dict:
 
     torch.set_num_threads(args.threads)
     tmp = Path(tempfile.mkdtemp(prefix="predict-speed-"))
+    os.chdir(tmp)  # a model built from a YAML exports into the working directory: keep the checkout clean
     images = photos(args.camvid)
     models = contenders(args, tmp)
     result = {
@@ -193,6 +194,7 @@ def main() -> None:
     os.environ.setdefault("YOLO_OFFLINE", "true")
     args.imgsz = [int(x) for x in args.imgsz.split(",")]
     args.formats = args.formats.split(",")
+    args.out = Path(args.out).resolve()  # run() works in a temporary folder
     result = run(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
