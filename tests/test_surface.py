@@ -184,8 +184,9 @@ def test_every_base_class_attribute_the_plugin_uses_is_listed():
             listed |= set(rows[full].sets) if full in rows else set()
         for b in bases:  # rows may name the class where Ultralytics defines it, e.g. ultralytics.data.base.BaseDataset
             listed |= {n.rsplit(".", 1)[1] for n in rows if n.rsplit(".", 1)[0].endswith("." + b.__qualname__)}
-        own -= set(overrides(cls))  # overridden hooks are checked by test_every_override_fits_its_base
-        read -= set(overrides(cls))
+        hooks = set(overrides(cls))  # overridden hooks are checked by test_every_override_fits_its_base
+        own -= hooks
+        read -= hooks
         inherited = {a for a in read - own - listed if any(hasattr(b, a) or a in _sources(b) for b in bases)}
         missing = sorted(a for a in inherited if not hasattr(torch.nn.Module, a))  # torch's own API is not ours to list
         if missing:
@@ -257,12 +258,15 @@ def orphan_methods() -> list[str]:
     """Methods of the plug-in's subclasses that override nothing in Ultralytics, that Ultralytics' code does not call
     by name and that no plug-in code calls: a hook that Ultralytics renamed or removed leaves its override dead."""
     used = _code_references() | _ultralytics_attribute_references()
-    return [
-        f"{cls.__qualname__}.{name}"
-        for cls in plugin_subclasses()
-        for name in own_methods(cls)
-        if name not in overrides(cls) and not (name.startswith("__") and name.endswith("__")) and name not in used
-    ]
+    orphans = []
+    for cls in plugin_subclasses():
+        hooks = overrides(cls)  # once per class, not once per method
+        orphans += [
+            f"{cls.__qualname__}.{name}"
+            for name in own_methods(cls)
+            if name not in hooks and not (name.startswith("__") and name.endswith("__")) and name not in used
+        ]
+    return orphans
 
 
 def test_every_override_fits_its_base():
