@@ -217,7 +217,8 @@ def latency_table(lat: dict) -> str:
     """ONNX Runtime medians of every contender timed (the baseline last in each pass), with the ratio to it."""
     if not lat:
         return "Latency: not measured yet (`python benchmarks/transfer.py latency` on a quiet machine)."
-    names = [n for n in next(iter(lat["latency"].values())) if isinstance(next(iter(lat["latency"].values()))[n], dict)]
+    first = next(iter(lat["latency"].values()))
+    names = [n for n, v in first.items() if isinstance(v, dict)]  # contenders; the rest is the pass's load record
     lines = ["| models of | " + " | ".join(f"`{n}` ms (× {BASELINE})" for n in names) + " | weights | load avg | "
              "under load |", "| --- " * (4 + len(names)) + "|"]  # fmt: skip
     for d, v in lat["latency"].items():

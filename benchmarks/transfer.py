@@ -179,7 +179,7 @@ def run_one(args) -> None:
         res["ultralytics_mIoU"] = ultralytics_miou(weights, data, spec["imgsz"], RUNS / train_args["name"])
     net = YOLO(str(weights)).model.float().eval()
     res["params"] = sum(p.numel() for p in net.parameters())
-    res["gflops_512x1024"] = float(get_flops(net, [512, 1024])) or None  # 0 where thop cannot count a layer
+    res["gflops_512x1024"] = float(get_flops(net, [512, 1024]))
     import ultralytics
 
     res["versions"] = dict(
