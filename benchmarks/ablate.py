@@ -37,7 +37,7 @@ from ultralytics.nn.modules import Conv, DWConv  # noqa: E402
 
 from ultralytics_semseg.constants import IGNORE  # noqa: E402
 from ultralytics_semseg.nn.head import SemSegHead  # noqa: E402
-from ultralytics_semseg.nn.loss import SemSegLoss, cross_entropy  # noqa: E402
+from ultralytics_semseg.nn.loss import SemSegLoss  # noqa: E402
 from ultralytics_semseg.utils.ops import class_map, upsample_logits  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -115,11 +115,11 @@ class AblationLoss(SemSegLoss):
         self.variant = variant
 
     def term(self, logits, target):
+        """The variant's loss of one set of logits (SemSegLoss.forward calls it for the main and the aux logits)."""
         if self.variant == "ohem":
             return ohem_ce(logits, target)
-        w = None if self.class_weights is None else self.class_weights.to(logits.device)
         extra = {"dice": dice_loss, "lovasz": lovasz_softmax, "boundary": boundary_ce}[self.variant]
-        return cross_entropy(logits, target, weight=w) + extra(logits, target)
+        return super().term(logits, target) + extra(logits, target)
 
 
 LOSSES = ("ohem", "dice", "lovasz", "boundary")
@@ -272,6 +272,8 @@ def apply_variant(variant: str) -> dict:
             return AblationLoss(variant, getattr(self, "class_weights", None))
 
         cls.init_criterion = init_criterion
+    elif variant not in ARGS and variant != "baseline":
+        raise ValueError(f"unknown variant '{variant}', choose from {', '.join(VARIANTS)}")
     return ARGS.get(variant, {})
 
 

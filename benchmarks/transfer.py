@@ -11,7 +11,8 @@ one JSON per run to the results folder (commit it): an interrupted round resumes
 from `benchmarks/datasets.py` (built on first use, see there for sources, licences and hashes); the budget (epochs,
 imgsz) is per dataset, batch 8 for everyone.
 
-Contenders (add your own with `--contenders name=base:key=value,...`, e.g. `ours-ce=ours:cls_pw=0`):
+Contenders (add your own with `--contenders name=base:key=value,...`, e.g. `ours-ce=ours:cls_pw=0`; the key
+`variant` names a decoder or loss variant of `benchmarks/ablate.py`, e.g. `ours-dice=ours:variant=dice`):
 
 * ``ours``: ``yolo11n-semseg.yaml``, the `semseg` task's defaults as shipped, `nbs` = batch;
 * ``yolo26n-sem``: Ultralytics' ``yolo26n-sem.yaml`` with its `semantic` task defaults but `nbs` = batch, i.e. the
@@ -159,7 +160,14 @@ def run_one(args) -> None:
     train_args = dict(data=data, epochs=epochs, imgsz=spec["imgsz"], batch=BATCH, seed=args.seed,
                       deterministic=False, project=str(RUNS), name=run, exist_ok=True, plots=False, verbose=False,
                       workers=0, val=False)  # fmt: skip
-    train_args.update({k: (BATCH if (k == "nbs" and v is None) else v) for k, v in extra.items()})
+    variant = extra.get(
+        "variant"
+    )  # a decoder or loss variant of benchmarks/ablate.py, e.g. ours-dice=ours:variant=dice
+    if variant:
+        from ablate import apply_variant
+
+        train_args.update(apply_variant(variant))
+    train_args.update({k: (BATCH if (k == "nbs" and v is None) else v) for k, v in extra.items() if k != "variant"})
     load0 = os.getloadavg()[0]
     t0, c0 = time.time(), time.process_time()
     smp_name = model_yaml.removeprefix("smp:") if model_yaml.startswith("smp:") else None

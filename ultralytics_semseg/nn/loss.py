@@ -63,14 +63,18 @@ class SemSegLoss(nn.Module):
         self.ignore_index = ignore_index
         self.class_weights = None if class_weights is None else torch.as_tensor(class_weights, dtype=torch.float32)
 
+    def term(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Loss of one set of logits (main or aux): the cross-entropy, class-weighted when weights are set."""
+        return cross_entropy(logits, target, self.ignore_index, self.class_weights)
+
     def forward(self, preds, batch: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Loss of `(logits, aux_logits)` (or logits alone) against `batch['semseg_mask']`."""
         logits, aux = preds if isinstance(preds, (tuple, list)) else (preds, None)
         target = batch["semseg_mask"].to(logits.device).long()
         w = self.class_weights
         if w is not None and w.device != logits.device:  # moved once, not copied to the device every batch
-            w = self.class_weights = w.to(logits.device)
-        seg = cross_entropy(logits, target, self.ignore_index, w)
-        aux_loss = cross_entropy(aux, target, self.ignore_index, w) if aux is not None else torch.zeros_like(seg)
+            self.class_weights = w.to(logits.device)
+        seg = self.term(logits, target)
+        aux_loss = self.term(aux, target) if aux is not None else torch.zeros_like(seg)
         total = seg + self.aux_weight * aux_loss
         return total * target.shape[0], {"seg_loss": seg.detach(), "aux_loss": aux_loss.detach()}
