@@ -7,8 +7,10 @@ Usage:
 Contenders, alternated image by image in one process (a loaded machine slows all of them alike):
 
 * ``ours``: the packaged ``yolo11n-semseg.pt`` (14 classes) through ``YOLO(...).predict``;
-* ``ours-before``: the same model with the postprocess of before issue 20 (``argmax(1)`` on the channels-last logits
-  instead of ``max(1).indices``; the same class maps), so that before/after come from one run;
+* ``ours-torch``: the same model with the resizes in PyTorch, as until the OpenCV route (``utils.ops.opencv_resizes``;
+  class maps equal but for rare near-ties, see ``postprocess_agreement.py``);
+* ``ours-before``: the PyTorch route with ``argmax(1)`` on the channels-last logits instead of ``max(1).indices``, the
+  postprocess of before issue 20 (the same class maps), so that before/after come from one run;
 * ``yolo26n-sem``: Ultralytics' native task from ``yolo26n-sem.yaml`` (random weights: latency does not depend on
   them; 19 classes as shipped, ``--rival-nc`` to change).
 
@@ -51,17 +53,19 @@ def photos(n_camvid: int) -> dict[str, np.ndarray]:
 
 
 @contextlib.contextmanager
-def postprocess_before():
-    """The class map by `argmax(1)`, as before issue 20 (`utils.ops.argmax_classes` swapped for `class_map`)."""
+def postprocess_torch(argmax: bool = False):
+    """The class map by PyTorch's resizes (the route before the OpenCV one; `utils.ops.opencv_resizes` answers False)
+    and, with `argmax`, by `argmax(1)` as before issue 20 (`utils.ops.argmax_classes` swapped for `class_map`)."""
     import ultralytics_semseg.utils.ops as ops
-    from ultralytics_semseg.utils.ops import class_map
 
-    fast = ops.argmax_classes
-    ops.argmax_classes = class_map
+    saved = ops.opencv_resizes, ops.argmax_classes
+    ops.opencv_resizes = lambda logits: False
+    if argmax:
+        ops.argmax_classes = ops.class_map
     try:
         yield
     finally:
-        ops.argmax_classes = fast
+        ops.opencv_resizes, ops.argmax_classes = saved
 
 
 def rival_model(nc: int, tmp: Path):
@@ -85,28 +89,36 @@ def contenders(args, tmp: Path) -> dict:
     weights = tmp / "yolo11n-semseg.pt"  # a copy: exports are written beside the weights, not into the package
     weights.write_bytes((WEIGHTS_DIR / "yolo11n-semseg.pt").read_bytes())
     return {
-        "ours": (YOLO(str(weights)), contextlib.nullcontext),
-        "ours-before": (YOLO(str(weights)), postprocess_before),
-        "yolo26n-sem": (rival_model(args.rival_nc, tmp), contextlib.nullcontext),
+        "ours": (YOLO(str(weights)), contextlib.nullcontext, {}),
+        "ours-torch": (YOLO(str(weights)), postprocess_torch, {}),
+        "ours-before": (YOLO(str(weights)), lambda: postprocess_torch(argmax=True), {}),
+        "yolo26n-sem": (rival_model(args.rival_nc, tmp), contextlib.nullcontext, {}),
     }
 
 
 def exported(models: dict, fmt: str, imgsz: int) -> dict:
-    """`ours` and `yolo26n-sem` exported to `fmt` (dynamic where the format allows), loaded through `YOLO(...)`."""
+    """`ours` and `yolo26n-sem` exported to `fmt` (dynamic where the format allows), loaded through `YOLO(...)`.
+
+    For OpenVINO also ``ours-openvino-half``: ours predicting with ``half=True``, which lets the CPU plugin choose
+    its precision (bf16 on CPUs that have it) as Ultralytics always does for the rival; plain ``ours-openvino`` runs
+    in FP32 (`compat.openvino_fp32`), so only the half row compares like with like.
+    """
     from ultralytics import YOLO
 
     out = {}
     for name in ("ours", "yolo26n-sem"):
         model = models[name][0]
         f = model.export(format=fmt, imgsz=imgsz, dynamic=True, verbose=False)
-        out[f"{name}-{fmt}"] = (YOLO(f, task=model.task), contextlib.nullcontext)
+        out[f"{name}-{fmt}"] = (YOLO(f, task=model.task), contextlib.nullcontext, {})
+        if fmt == "openvino" and name == "ours":
+            out[f"{name}-{fmt}-half"] = (YOLO(f, task=model.task), contextlib.nullcontext, {"half": True})
     return out
 
 
-def timed(model, ctx, img: np.ndarray, imgsz: int) -> dict:
+def timed(model, ctx, kwargs: dict, img: np.ndarray, imgsz: int) -> dict:
     with ctx():
         t0 = time.perf_counter()
-        r = model.predict(img, imgsz=imgsz, verbose=False)[0]
+        r = model.predict(img, imgsz=imgsz, verbose=False, **kwargs)[0]
         total = (time.perf_counter() - t0) * 1e3
     return {**{k: float(r.speed[k]) for k in KEYS[:3]}, "total": total}
 
@@ -137,12 +149,12 @@ def run(args) -> dict:
                 group.update(exported(models, fmt, imgsz))
         rows = {n: {i: [] for i in images} for n in group}
         for name, img in images.items():
-            for m, ctx in group.values():  # warm-up: predictor set-up, first-call allocations
+            for m, ctx, kw in group.values():  # warm-up: predictor set-up, first-call allocations
                 for _ in range(2):
-                    timed(m, ctx, img, imgsz)
+                    timed(m, ctx, kw, img, imgsz)
             for _ in range(args.runs):
-                for n, (m, ctx) in group.items():  # alternated
-                    rows[n][name].append(timed(m, ctx, img, imgsz))
+                for n, (m, ctx, kw) in group.items():  # alternated
+                    rows[n][name].append(timed(m, ctx, kw, img, imgsz))
         size = {}
         for n, per_image in rows.items():
             med = {i: {k: float(np.median([r[k] for r in rs])) for k in KEYS} for i, rs in per_image.items()}
@@ -159,7 +171,8 @@ def table_size(imgsz: int, size: dict) -> str:
     lines = []
     for n, v in size.items():
         m = v["mean"]
-        base = size.get(f"yolo26n-sem-{n.split('-')[-1]}", {}).get("mean", rival) if n.startswith("ours-") else rival
+        same_format = [size[f"yolo26n-sem-{t}"] for t in n.split("-")[1:] if f"yolo26n-sem-{t}" in size]
+        base = same_format[0]["mean"] if n.startswith("ours-") and same_format else rival
         ratio = f"{m['postprocess'] / base['postprocess']:.2f} | {m['total'] / base['total']:.2f}"
         if n.startswith("yolo26n-sem"):
             ratio = "1 | 1"
