@@ -167,6 +167,23 @@ def test_openvino_argmax_reads_a_flat_tensor(weights):
     assert topk[0].input(0).get_partial_shape().to_shape() == [1, NC, 128 * 256]
 
 
+def test_dynamic_openvino_crops_the_class_map_of_any_input_size(weights):
+    """A dynamic OpenVINO export pads inputs that are no multiple of 32 and crops back after its ArgMax (it slices
+    the uint8 map, not nc float planes): the map has the input's size and equals PyTorch's."""
+    import openvino as ov
+    from ultralytics import YOLO
+
+    f = _export(weights, "openvino", "dynamic=True", "imgsz=256")
+    compiled = ov.Core().compile_model(next(Path(f).glob("*.xml")), "CPU", {"INFERENCE_PRECISION_HINT": ov.Type.f32})
+    torch_model = YOLO(str(weights)).model.float().eval()
+    for b, h, w in [(1, 100, 150), (2, 96, 160)]:
+        x = torch.rand(b, 3, h, w, generator=torch.Generator().manual_seed(h))
+        got = np.asarray(next(iter(compiled(x.numpy()).values())))
+        ref = _pytorch_class_map(torch_model, x)
+        assert got.dtype == np.uint8 and got.shape == ref.shape == (b, h, w), (got.dtype, got.shape)
+        assert len(np.unique(ref)) >= 5 and (got == ref).mean() >= 0.999, (b, h, w, (got == ref).mean())
+
+
 def test_output_contract(weights, sources):
     import onnx
     import onnxruntime as ort

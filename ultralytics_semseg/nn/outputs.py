@@ -89,13 +89,15 @@ class ExportOutputs:
             if logits.shape[1] == 2:
                 return self.crop(self.binary_outputs(logits, mode))
             return self.crop(self.class_map_outputs(_UpsampleForArgMax.apply(logits, self.out_stride), mode))
-        logits = self.crop(upsample_logits(logits, scale_factor=self.out_stride))
         if self.flat_argmax and mode != "classmap_conf":
             # OpenVINO's CPU plugin keeps the Resize output in a blocked channel layout, where its TopK (the ArgMax)
             # takes 32 of a 512x1024 INT8 model's 84 ms; over (B, C, H*W) it reads a plain layout, the whole tail
-            # about twice as fast, with the same class map (docs/deploy.md, 'INT8 on CPU')
+            # about twice as fast, with the same class map (docs/deploy.md, 'INT8 on CPU'). The crop of a dynamic
+            # export comes after the ArgMax: OpenVINO slices the uint8 map instead of nc float planes
+            logits = upsample_logits(logits, scale_factor=self.out_stride)
             b, _, h, w = logits.shape
-            return self.class_map_outputs(logits.flatten(2), mode).reshape(b, h, w)
+            return self.crop(self.class_map_outputs(logits.flatten(2), mode).reshape(b, h, w))
+        logits = self.crop(upsample_logits(logits, scale_factor=self.out_stride))
         return self.class_map_outputs(logits, mode)
 
     def crop(self, y, stride: int = 1):
