@@ -37,7 +37,7 @@ from ultralytics.nn.modules import Conv, DWConv  # noqa: E402
 
 from ultralytics_semseg.constants import IGNORE  # noqa: E402
 from ultralytics_semseg.nn.head import SemSegHead  # noqa: E402
-from ultralytics_semseg.nn.loss import SemSegLoss  # noqa: E402
+from ultralytics_semseg.nn.loss import SemSegLoss, soft_dice  # noqa: E402
 from ultralytics_semseg.utils.ops import class_map, upsample_logits  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -68,15 +68,8 @@ def ohem_ce(logits, target, thresh: float = 0.7, min_kept: float = 1 / 16):
 
 
 def dice_loss(logits, target):
-    """Soft Dice over the classes present in the batch (ignore pixels excluded)."""
-    logits, _ = _pixel_ce(logits, target)
-    valid = (target != IGNORE).unsqueeze(1)
-    prob = logits.softmax(1) * valid
-    onehot = F.one_hot(target.clamp(max=logits.shape[1] - 1), logits.shape[1]).permute(0, 3, 1, 2) * valid
-    inter, union = (prob * onehot).sum((0, 2, 3)), prob.sum((0, 2, 3)) + onehot.sum((0, 2, 3))
-    present = onehot.sum((0, 2, 3)) > 0
-    dice = (2 * inter + 1) / (union + 1)
-    return (1 - dice[present]).mean() if present.any() else torch.zeros((), device=logits.device)
+    """Soft Dice over the classes present in the batch (ignore pixels excluded): the package's `soft_dice`."""
+    return soft_dice(logits, target)
 
 
 def lovasz_softmax(logits, target):

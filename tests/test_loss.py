@@ -68,3 +68,43 @@ def test_loss_is_float32_under_autocast_with_float_weights():
         loss, items = crit((half[:, :, ::2, ::2], half[:, :, ::4, ::4]), {"semseg_mask": target.to(torch.uint8)})
     assert loss.dtype == items["seg_loss"].dtype == items["aux_loss"].dtype == torch.float32
     assert crit.class_weights.dtype == torch.float32
+
+
+def test_soft_dice_is_zero_for_perfect_logits_and_ignores_255():
+    from ultralytics_semseg.nn.loss import soft_dice
+
+    _, target = _batch(2)
+    perfect = F.one_hot(target.clamp(max=4), 5).permute(0, 3, 1, 2).float() * 40
+    assert soft_dice(perfect, target).item() < 1e-3
+    wrong = perfect.roll(1, dims=1)  # every labelled pixel on another class
+    assert soft_dice(wrong, target).item() > 0.99
+    garbage = perfect.clone()
+    garbage[:, :, target[0] == 255] = torch.randn(5, int((target[0] == 255).sum()))  # ignored pixels do not count
+    assert soft_dice(garbage, target).item() < 0.2
+
+
+def test_dice_weight_adds_the_soft_dice_to_main_and_aux():
+    from ultralytics_semseg.nn.loss import soft_dice
+
+    logits, target = _batch(3)
+    aux = logits[:, :, ::2, ::2]
+    batch = {"semseg_mask": target}
+    _, plain = SemSegLoss()((logits, aux), batch)
+    total, items = SemSegLoss(dice=0.5)((logits, aux), batch)
+    torch.testing.assert_close(items["seg_loss"], plain["seg_loss"] + 0.5 * soft_dice(logits, target))
+    torch.testing.assert_close(items["aux_loss"], plain["aux_loss"] + 0.5 * soft_dice(aux, target))
+    logits.requires_grad_(True)
+    SemSegLoss(dice=1.0)((logits, None), batch)[0].backward()
+    assert logits.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("args", [{"dice": 0.7}, "namespace", None])
+def test_the_model_builds_its_loss_with_the_dice_training_argument(args):
+    """The trainer's args (a namespace), a loaded checkpoint's (a dict) or none at all (no Dice)."""
+    from types import SimpleNamespace
+
+    from ultralytics_semseg.nn.model import SemSegModel
+
+    model = SemSegModel("yolo11n-semseg.yaml", nc=3, verbose=False)
+    model.args = SimpleNamespace(dice=0.7) if args == "namespace" else args
+    assert model.init_criterion().dice == (0.0 if args is None else 0.7)

@@ -31,17 +31,43 @@ def cross_entropy(
     return (loss * pixels).sum() / w.sum().clamp(min=1e-6)
 
 
+def soft_dice(logits: torch.Tensor, target: torch.Tensor, ignore_index: int = IGNORE) -> torch.Tensor:
+    """One minus the mean soft Dice over the classes present in `target`; logits upsampled to the target size first.
+
+    Per class `c`, Dice is `(2 * sum(p_c * y_c) + 1) / (sum(p_c) + sum(y_c) + 1)` over the batch's non-ignored pixels,
+    with `p` the softmax probabilities and `y` the one-hot labels. Every present class counts alike however few
+    pixels it has, which is what lifts small classes. Computed in float32; a batch without labels gives 0.
+
+    Examples:
+        >>> t = torch.tensor([[[0, 1], [1, 255]]])
+        >>> round(float(soft_dice(torch.tensor([[[[9.0, -9], [-9, 0]], [[-9, 9], [9, 0]]]]), t)), 3)
+        0.0
+    """
+    logits = logits.float()
+    if logits.shape[2:] != target.shape[1:]:
+        logits = F.interpolate(logits, size=target.shape[1:], mode="bilinear", align_corners=False)
+    valid = (target != ignore_index).unsqueeze(1)
+    prob = logits.softmax(1) * valid
+    onehot = F.one_hot(target.clamp(max=logits.shape[1] - 1), logits.shape[1]).permute(0, 3, 1, 2) * valid
+    inter, union = (prob * onehot).sum((0, 2, 3)), prob.sum((0, 2, 3)) + onehot.sum((0, 2, 3))
+    present = onehot.sum((0, 2, 3)) > 0
+    dice = (2 * inter + 1) / (union + 1)
+    return (1 - dice[present]).mean() if present.any() else logits.sum() * 0
+
+
 class SemSegLoss(nn.Module):
     """Cross-entropy (ignore 255, optionally class-weighted) on the main logits plus a weighted auxiliary one.
 
-    The total is `CE(main) + aux_weight * CE(aux)`. Returns `(loss * batch_size, {"seg_loss", "aux_loss"})`, the
-    convention of Ultralytics' trainers.
+    Per set of logits (`term`) the loss is the cross-entropy plus `dice` times `soft_dice`; the total is
+    `term(main) + aux_weight * term(aux)`. Returns `(loss * batch_size, {"seg_loss", "aux_loss"})`, the convention of
+    Ultralytics' trainers.
 
     Args:
         aux_weight (float): Weight of the auxiliary head's loss (training only).
         ignore_index (int): Label value excluded from the loss.
         class_weights (torch.Tensor | None): Per-class weights of both cross-entropies (the trainer derives them
             from the train split's pixel counts, see `SemSegTrainer.set_class_weights`).
+        dice (float): Weight of the soft Dice term (training argument `dice`; 0 = cross-entropy alone).
 
     Examples:
         >>> crit = SemSegLoss()
@@ -56,16 +82,19 @@ class SemSegLoss(nn.Module):
         aux_weight: float = 0.4,
         ignore_index: int = IGNORE,
         class_weights: torch.Tensor | None = None,
+        dice: float = 0.0,
     ):
-        """Set the auxiliary weight, the ignored label value and the optional class weights."""
+        """Set the auxiliary weight, the ignored label value, the optional class weights and the Dice weight."""
         super().__init__()
         self.aux_weight = aux_weight
         self.ignore_index = ignore_index
         self.class_weights = None if class_weights is None else torch.as_tensor(class_weights, dtype=torch.float32)
+        self.dice = float(dice or 0.0)
 
     def term(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """Loss of one set of logits (main or aux): the cross-entropy, class-weighted when weights are set."""
-        return cross_entropy(logits, target, self.ignore_index, self.class_weights)
+        """Loss of one set of logits (main or aux): cross-entropy (class-weighted if set) plus `dice` * soft Dice."""
+        loss = cross_entropy(logits, target, self.ignore_index, self.class_weights)
+        return loss + self.dice * soft_dice(logits, target, self.ignore_index) if self.dice else loss
 
     def forward(self, preds, batch: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Loss of `(logits, aux_logits)` (or logits alone) against `batch['semseg_mask']`."""

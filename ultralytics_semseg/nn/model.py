@@ -197,10 +197,13 @@ class SemSegModel(BaseModel):
     def init_criterion(self) -> SemSegLoss:
         """Cross-entropy with ignore (255) plus the auxiliary loss, weight from the YAML key `aux_weight`.
 
-        Both terms are weighted by `class_weights` when the trainer has set them (`cls_pw > 0`).
+        Both terms are weighted by `class_weights` when the trainer has set them (`cls_pw > 0`), and get a soft Dice
+        term weighted by the training argument `dice` (the trainer's `args`, a dict on a loaded checkpoint).
         """
         weights = getattr(self, "class_weights", None)
-        return SemSegLoss(aux_weight=self.yaml.get("aux_weight", 0.4), class_weights=weights)
+        args = getattr(self, "args", None)
+        dice = args.get("dice") if isinstance(args, dict) else getattr(args, "dice", None)
+        return SemSegLoss(aux_weight=self.yaml.get("aux_weight", 0.4), class_weights=weights, dice=dice or 0.0)
 
 
 def _allow_safe_load() -> None:
