@@ -240,8 +240,36 @@ class NHWCTail(SemSegHead):
         )
 
 
+class DetailS2(SemSegHead):
+    """A second detail branch at stride 2: the head's stride-4 logits upsampled x2 plus detail logits from P1 (layer 0
+    of the YAML `benchmarks/models/yolo11-semseg-p1.yaml`, which feeds (P1, P2, P3, P4, P5)); logits at stride 2."""
+
+    out_stride = 2
+
+    def __init__(self, nc, ch, c=64, aux=True):
+        super().__init__(nc, ch[1:], c, aux)
+        c1 = max(ch[0] // 2, 8)
+        self.detail2 = nn.Sequential(Conv(ch[0], c1, 1, act=nn.ReLU()), DWConv(c1, c1, 3, act=nn.ReLU()),
+                                     nn.Conv2d(c1, nc, 1))  # fmt: skip
+
+    def decode(self, x):
+        p1 = x[0]
+        return F.interpolate(super().decode(x[1:]), size=p1.shape[2:], mode="bilinear", align_corners=False) + (
+            self.detail2(p1)
+        )
+
+    def forward(self, x):
+        logits = self.decode(x)
+        if self.training:
+            return logits, (self.aux(x[3]) if self.aux is not None else None)  # P4 is the fourth input here
+        return self.export_outputs(logits) if self.exporting else logits
+
+
 HEADS = {"no-detail": NoDetail, "p3-only": P3Only, "learned-up": LearnedUp, "context": GlobalContext,
-         "no-detail-dw": NoDetailDW, "concat4": Concat4, "context-mix": ContextMix, "nhwc-tail": NHWCTail}  # fmt: skip
+         "no-detail-dw": NoDetailDW, "concat4": Concat4, "context-mix": ContextMix, "nhwc-tail": NHWCTail,
+         "detail-s2": DetailS2}  # fmt: skip
+# decoder variants that read other layers than the package's YAML: their model YAML (relative to benchmarks/)
+VARIANT_YAML = {"detail-s2": "models/yolo11n-semseg-p1.yaml"}
 
 
 DECODERS = tuple(k for k in HEADS if k != "nhwc-tail")  # the tail variant trains exactly like the package's head
@@ -335,7 +363,7 @@ def run_one(args) -> None:
         out["params"], out["ms"], out["ms_current"] = onnx_latency(args.variant)
     extra = apply_variant(args.variant)
 
-    model = YOLO(OURS)
+    model = YOLO(str(Path(__file__).parent / VARIANT_YAML[args.variant]) if args.variant in VARIANT_YAML else OURS)
     name = f"{Path(args.data).parent.name}-{args.variant}-s{args.seed}-{args.base.replace(',', '_') or 'defaults'}"
     t = time.time()
     model.train(data=args.data, epochs=args.epochs, imgsz=args.imgsz, batch=args.batch, seed=args.seed,

@@ -70,6 +70,8 @@ CONTENDERS: dict[str, tuple[str, str, dict]] = {
     "yolo26n-sem": ("yolo26n-sem.yaml", "semantic", {"nbs": None}),
     "yolo26n-sem-shipped": ("yolo26n-sem.yaml", "semantic", {}),
     "ours-packaged": ("yolo11n-semseg.pt", "semseg", {"nbs": None}),
+    # ours with a second detail branch at stride 2 (benchmarks/ablate.py DetailS2), a thin-class variant of round 4
+    "ours-s2": (str(HERE / "models" / "yolo11n-semseg-p1.yaml"), "semseg", {"nbs": None, "variant": "detail-s2"}),
     # segmentation_models_pytorch rivals (benchmarks/smp_rivals.py): our trainer runs them with their usual recipe
     **{name: (f"smp:{name}", "semseg", {"nbs": None, **RECIPE}) for name in ARCHS},
 }
