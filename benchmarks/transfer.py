@@ -21,6 +21,8 @@ Contenders (add your own with `--contenders name=base:key=value,...`, e.g. `ours
 * ``yolo26n-sem-shipped``: ``yolo26n-sem.yaml`` exactly as shipped (`nbs=64`: with batch 8 it steps the optimizer
   every 8th batch);
 * ``ours-packaged``: ``ours`` fine-tuned from the packaged ``yolo11n-semseg.pt`` (trained on generated data only);
+* ``ours-s2``: ``ours`` with a second detail branch at stride 2 (`ablate.DetailS2`, `benchmarks/models/`), a
+  thin-class variant;
 * ``smp-fpn-mnv2``, ``smp-segformer-b0``, ``smp-dlv3p-mnv2``: segmentation_models_pytorch's FPN + MobileNetV2,
   Segformer + MiT-B0 and DeepLabV3+ + MobileNetV2 from scratch, run by our trainer with our data pipeline, crops,
   loss and `nbs` = batch and their usual optimizer recipe (`smp_rivals.RECIPE`: AdamW, lr 1e-3, weight decay 0.01,
