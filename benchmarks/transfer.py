@@ -105,6 +105,18 @@ def contender(spec: str) -> tuple[str, tuple[str, str, dict]]:
     return name, (model, task, args)
 
 
+def split_contenders(text: str) -> list[str]:
+    """'ours,a=ours:k=1,j=2,yolo26n-sem' -> ['ours', 'a=ours:k=1,j=2', 'yolo26n-sem']: a piece that is neither a
+    contender name nor 'name=base:...' is one more key of the spec before it."""
+    specs: list[str] = []
+    for piece in filter(None, text.split(",")):
+        if specs and piece not in CONTENDERS and ":" not in piece:
+            specs[-1] += f",{piece}"
+        else:
+            specs.append(piece)
+    return specs
+
+
 def run_name(dataset: str, name: str, seed: int, results: Path | None = None) -> str:
     """Run folder/JSON stem; runs of a results folder other than the default round get its name as a prefix."""
     prefix = "" if results is None or Path(results).name == RESULTS.name else f"{Path(results).name}__"
@@ -230,7 +242,7 @@ def pid_alive(pid: int) -> bool:
 def jobs(args) -> list[tuple[int, str, str]]:
     """(seed, dataset, contender spec) in run order: the equal-step pair (ours, yolo26n-sem), seed by seed, before
     the as-shipped and variant runs, so a partial round answers the main question with as many seeds as it has."""
-    specs = args.contenders.split(",")
+    specs = split_contenders(args.contenders)
     datasets = args.datasets.split(",")
     todo = [(s, d, c) for s in map(int, args.seeds.split(",")) for d in datasets for c in specs]
     pair = {c for c in specs if contender(c)[0] in LATENCY_PAIR}
@@ -371,7 +383,7 @@ def latency(args) -> None:
     import onnxruntime as ort
 
     results = Path(args.results)
-    specs = args.contenders.split(",") if args.contenders else list(LATENCY_PAIR)
+    specs = split_contenders(args.contenders) if args.contenders else list(LATENCY_PAIR)
     names = [contender(c)[0] for c in specs]
     x = real_image()
     out, stamp = {}, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())

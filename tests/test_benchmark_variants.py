@@ -64,3 +64,12 @@ def test_a_variant_reaches_the_model_the_trainer_builds():
         model_module.SemSegHead, model_module.SemSegModel.init_criterion = head, criterion
     with pytest.raises(ValueError, match="unknown variant 'dcie'"):
         ablate.apply_variant("dcie")
+
+
+def test_contender_specs_may_carry_several_keys():
+    """`--contenders` is split on commas, yet a spec keeps all its keys: 'name=base:k=v,k2=v2'."""
+    transfer = pytest.importorskip("transfer")
+    specs = transfer.split_contenders("ours,ours-dice-pw1=ours:variant=dice,cls_pw=1.0,yolo26n-sem")
+    assert specs == ["ours", "ours-dice-pw1=ours:variant=dice,cls_pw=1.0", "yolo26n-sem"]
+    name, (_, _, args) = transfer.contender(specs[1])
+    assert name == "ours-dice-pw1" and args == {"nbs": None, "variant": "dice", "cls_pw": 1.0}
