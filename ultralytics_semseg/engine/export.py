@@ -76,6 +76,8 @@ def on_export_start(exporter) -> None:
     # the class-map tail shaped for ONNX Runtime's CPU optimizer; formats converted from ONNX get the plain one
     head.ort_tail = fmt == "onnx"
     head.flat_argmax = fmt == "openvino"  # OpenVINO's ArgMax on the Resize's blocked layout: see ExportOutputs
+    # OpenVINO runs a Pad of dynamic size with a reference kernel: dynamic graphs pad by Concat (SemSegModel)
+    exporter.model.pad_by_concat = fmt == "openvino" and bool(exporter.args.dynamic)
     exporter.output_shape = _output_shapes(exporter)  # the exporter's dry run saw the PyTorch logits
     exporter.metadata.update(
         {

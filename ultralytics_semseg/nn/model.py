@@ -88,6 +88,7 @@ class SemSegModel(BaseModel):
     slide_window = None  # (h, w) window for sliding-window inference, set by configure_inference
     slide_stride = None
     tta_scales = (0.75, 1.0, 1.25)  # input scales of test-time augmentation (each also flipped)
+    pad_by_concat = False  # export: pad inputs to the stride by Concat instead of Pad (dynamic OpenVINO graphs)
 
     def __init__(self, cfg: str | dict = "yolo11n-semseg.yaml", ch: int = 3, nc: int | None = None, verbose=True):
         """Build the body with Ultralytics' `parse_model`, then the SemSegHead sized for the body's output channels."""
@@ -147,7 +148,13 @@ class SemSegModel(BaseModel):
         """Exported graphs take any input size: pad to a multiple of the stride inside the graph, crop outputs back."""
         h, w = x.shape[2:]
         gs, head = STRIDE, self.model[-1]  # not self.stride: turning a tensor into an int makes the tracer warn
-        x = F.pad(x, (0, (gs - w % gs) % gs, 0, (gs - h % gs) % gs), value=PAD_VALUE / 255)
+        pad_w, pad_h = (gs - w % gs) % gs, (gs - h % gs) % gs
+        if self.pad_by_concat:  # grey columns, then rows, joined by Concat: OpenVINO's Pad of dynamic size is slow
+            b, c = x.shape[:2]
+            x = torch.cat((x, torch.full((b, c, h, pad_w), PAD_VALUE / 255, dtype=x.dtype, device=x.device)), 3)
+            x = torch.cat((x, torch.full((b, c, pad_h, w + pad_w), PAD_VALUE / 255, dtype=x.dtype, device=x.device)), 2)
+        else:
+            x = F.pad(x, (0, pad_w, 0, pad_h), value=PAD_VALUE / 255)
         head.export_size = (h, w)  # the head crops (before its class-map cast: TensorRT takes uint8 only as output)
         try:
             return self._predict_once(x)
