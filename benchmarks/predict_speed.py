@@ -18,8 +18,10 @@ Images: Ultralytics' ``bus.jpg`` (1080x810) and ``zidane.jpg`` (720x1280), plus 
 shared copy) from ``../shared/data/camvid/images/val`` when that folder exists (read in place, never copied). Each
 call is one image, batch 1, ``rect`` letterbox (Ultralytics' default); ``pre``/``inf``/``post`` are the ms of
 Ultralytics' ``speed`` dict and ``total`` the wall time of the whole ``predict`` call. Medians over ``runs`` passes
-per image, then the mean over images. ``--formats pt,onnx,openvino`` adds exported contenders (exported at each
-imgsz, dynamic), run through ``YOLO(...)`` like the PyTorch ones.
+per image, then the mean over images. Each timed call follows a short sleep (``--pause``): without it the model
+timed right after an ONNX Runtime one shared the CPU with ONNX Runtime's spinning threads (``ours-openvino`` in the
+raw results of 2026-12-04-2047 against later ones). ``--formats pt,onnx,openvino`` adds exported contenders (exported at
+each imgsz, dynamic), run through ``YOLO(...)`` like the PyTorch ones.
 """
 
 from __future__ import annotations
@@ -138,6 +140,7 @@ def run(args) -> dict:
         f"{args.threads}, load avg at start {os.getloadavg()[0]:.1f}",
         "versions": {"torch": torch.__version__, "ultralytics": ultralytics.__version__},
         "runs": args.runs,
+        "pause_s": args.pause,
         "images": {k: list(v.shape[:2]) for k, v in images.items()},
         "rival_nc": args.rival_nc,
         "sizes": {},
@@ -154,6 +157,7 @@ def run(args) -> dict:
                     timed(m, ctx, kw, img, imgsz)
             for _ in range(args.runs):
                 for n, (m, ctx, kw) in group.items():  # alternated
+                    time.sleep(args.pause)  # let the previous runtime's spinning threads go idle (see --pause)
                     rows[n][name].append(timed(m, ctx, kw, img, imgsz))
         size = {}
         for n, per_image in rows.items():
@@ -198,6 +202,9 @@ def main() -> None:
     p.add_argument("--camvid", type=int, default=2, help="CamVid frames to add when the folder exists")
     p.add_argument("--rival-nc", type=int, default=19, help="classes of yolo26n-sem (19 as shipped)")
     p.add_argument("--formats", default="pt", help="pt plus any of onnx,openvino (exported contenders)")
+    p.add_argument("--pause", type=float, default=0.05,
+                   help="s of sleep before each timed call: ONNX Runtime's threads spin after a run and slowed the "
+                        "model timed next")  # fmt: skip
     p.add_argument("--out", default=str(OUT))
     p.add_argument("--table", help="print the markdown table of this result JSON and exit")
     args = p.parse_args()
