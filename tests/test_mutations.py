@@ -40,11 +40,23 @@ MUTATIONS = {
         ["tests/test_data.py", "tests/test_formats.py"],
     ),
     # (dropping `ratio_pad` there is an equivalent mutant: Ultralytics infers the same centred padding from the shapes)
-    "letterbox inverse to the original size with height and width swapped": (
+    "letterbox inverse to the original size with height and width swapped (CPU route)": (
         "utils/ops.py",
-        "return scale_masks(logits.float(), tuple(ori_hw), ratio_pad=ratio_pad)",
-        "return scale_masks(logits.float(), tuple(ori_hw)[::-1], ratio_pad=ratio_pad)",
+        "x = cv2.resize(x[top:bottom, left:right], ori_hw[::-1], interpolation=cv2.INTER_LINEAR)",
+        "x = cv2.resize(x[top:bottom, left:right], ori_hw, interpolation=cv2.INTER_LINEAR)",
         ["tests/test_python_api.py"],
+    ),
+    "letterbox inverse to the original size with height and width swapped (GPU route)": (
+        "utils/ops.py",
+        "return scale_masks(logits.float(), ori_hw, ratio_pad=ratio_pad)",
+        "return scale_masks(logits.float(), ori_hw[::-1], ratio_pad=ratio_pad)",
+        ["tests/test_postprocess.py"],
+    ),
+    "running maximum lets a tie go to the later class": (
+        "utils/ops.py",
+        "greater = cv2.compare(score, best, cv2.CMP_GT)",
+        "greater = cv2.compare(score, best, cv2.CMP_GE)",
+        ["tests/test_postprocess.py"],
     ),
 }
 
