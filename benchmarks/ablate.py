@@ -67,11 +67,6 @@ def ohem_ce(logits, target, thresh: float = 0.7, min_kept: float = 1 / 16):
     return hard.mean() if hard.numel() >= k else loss.topk(k).values.mean()
 
 
-def dice_loss(logits, target):
-    """Soft Dice over the classes present in the batch (ignore pixels excluded): the package's `soft_dice`."""
-    return soft_dice(logits, target)
-
-
 def lovasz_softmax(logits, target):
     """Lovasz-softmax (Berman et al. 2018) over the classes present in the batch."""
     logits, _ = _pixel_ce(logits, target)
@@ -111,7 +106,7 @@ class AblationLoss(SemSegLoss):
         """The variant's loss of one set of logits (SemSegLoss.forward calls it for the main and the aux logits)."""
         if self.variant == "ohem":
             return ohem_ce(logits, target)
-        extra = {"dice": dice_loss, "lovasz": lovasz_softmax, "boundary": boundary_ce}[self.variant]
+        extra = {"dice": soft_dice, "lovasz": lovasz_softmax, "boundary": boundary_ce}[self.variant]
         return super().term(logits, target) + extra(logits, target)
 
 

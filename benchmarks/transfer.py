@@ -176,9 +176,8 @@ def run_one(args) -> None:
     train_args = dict(data=data, epochs=epochs, imgsz=spec["imgsz"], batch=BATCH, seed=args.seed,
                       deterministic=False, project=str(RUNS), name=run, exist_ok=True, plots=False, verbose=False,
                       workers=0, val=False)  # fmt: skip
-    variant = extra.get(
-        "variant"
-    )  # a decoder or loss variant of benchmarks/ablate.py, e.g. ours-dice=ours:variant=dice
+    # a decoder or loss variant of benchmarks/ablate.py, e.g. ours-dice=ours:variant=dice
+    variant = extra.get("variant")
     if variant:
         from ablate import apply_variant
 

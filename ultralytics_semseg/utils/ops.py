@@ -45,9 +45,10 @@ def to_original_classes(logits: torch.Tensor, input_hw: tuple[int, int], ori_hw:
     """Class map (H, W) at `ori_hw` of one image's logits (1, C, h, w): `argmax_classes(to_original_logits(...))`.
 
     On the CPU (up to 256 classes) each class plane is resized by OpenCV and folded at once into a running maximum
-    and its index (SIMD compare/max/and), so the C full-size planes never exist together: on bus.jpg at imgsz 640
-    with 14 classes 13 ms instead of 49 ms (quiet machine, `benchmarks/predict_speed.py`). A strictly greater score
-    replaces the index, so ties keep the first class, as `argmax` does.
+    and its index (SIMD compare/max/and), so the C full-size planes never exist together: the predictor's
+    postprocess takes 4.6-8.9 ms instead of 32-124 ms with PyTorch's resizes at imgsz 320-1024
+    (`benchmarks/predict_speed.py`, docs/benchmarks.md). A strictly greater score replaces the index, so ties keep the
+    first class, as `argmax` does.
     """
     input_hw, ori_hw = tuple(input_hw), tuple(ori_hw)
     nc = logits.shape[1]
@@ -72,8 +73,8 @@ def opencv_resizes(logits: torch.Tensor) -> bool:
 
     OpenCV's bilinear resize samples like PyTorch's (`align_corners=False`, half-pixel centres, edges clamped); only
     float rounding differs, which moved the argmax at 41 of 80 million pixels, all near-ties, over real datasets
-    (`benchmarks/postprocess_agreement.py`, raw output in benchmarks/results/postprocess_agreement/). It is 2-4x
-    faster on the CPU than PyTorch's resize of (1, C, H, W) tensors; on a GPU PyTorch stays.
+    (`benchmarks/postprocess_agreement.py`, raw output in benchmarks/results/postprocess_agreement/). On a GPU
+    PyTorch stays.
     """
     return logits.device.type == "cpu"
 
