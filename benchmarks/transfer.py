@@ -404,6 +404,7 @@ def latency(args) -> None:
             s.run(None, {"images": x}), s.run(None, {"images": x})
         for _ in range(args.runs):
             for n, s in sessions.items():
+                time.sleep(args.pause)  # let the previous session's spinning threads go idle (see --pause)
                 t = time.perf_counter()
                 s.run(None, {"images": x})
                 times[n].append((time.perf_counter() - t) * 1e3)
@@ -413,8 +414,8 @@ def latency(args) -> None:
                   for n, v in times.items()}  # fmt: skip
         out[d].update(load_before=load0, load_after=load1, under_load=max(load0, load1) > 1.0)
         (results / "latency").mkdir(parents=True, exist_ok=True)  # after every dataset: a killed run keeps the rest
-        (results / "latency" / f"{stamp}.json").write_text(json.dumps(dict(runs=args.runs, threads=2, latency=out),
-                                                                      indent=1))  # fmt: skip
+        record = dict(runs=args.runs, threads=2, pause_s=args.pause, latency=out)
+        (results / "latency" / f"{stamp}.json").write_text(json.dumps(record, indent=1))
         base = out[d][names[-1]]["median_ms"]
         print(f"{d:>18}: " + ", ".join(f"{n} {out[d][n]['median_ms']:.1f} ms ({out[d][n]['median_ms'] / base:.3f})"
                                        for n in names) + f", load {load0:.1f}/{load1:.1f}", flush=True)  # fmt: skip
@@ -431,6 +432,9 @@ def main() -> None:
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--results", default=str(RESULTS))
     p.add_argument("--runs", type=int, default=30, help="latency: timed runs per model")
+    p.add_argument("--pause", type=float, default=0.05,
+                   help="latency: sleep before each timed run, so ONNX Runtime's spinning threads of the session timed "
+                        "before do not share the CPU with the one timed now")  # fmt: skip
     p.add_argument("--wait-quiet", type=float, default=0, help="latency: wait up to this many s for load avg < 1")
     p.add_argument(
         "--epochs-scale", type=float, default=1.0, help="run: multiply every dataset's epochs (budget check)"
