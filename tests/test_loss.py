@@ -83,6 +83,30 @@ def test_soft_dice_is_zero_for_perfect_logits_and_ignores_255():
     assert soft_dice(garbage, target).item() < 0.2
 
 
+def test_soft_dice_equals_the_one_hot_formula_to_the_bit():
+    """The boolean one-hot of `soft_dice` gives the loss and gradient of the textbook F.one_hot formula exactly."""
+    from ultralytics_semseg.nn.loss import soft_dice, upsampled
+
+    def one_hot_dice(logits, target):
+        logits = upsampled(logits, target)
+        valid = (target != 255).unsqueeze(1)
+        prob = logits.softmax(1) * valid
+        onehot = F.one_hot(target.clamp(max=logits.shape[1] - 1), logits.shape[1]).permute(0, 3, 1, 2) * valid
+        inter, union = (prob * onehot).sum((0, 2, 3)), prob.sum((0, 2, 3)) + onehot.sum((0, 2, 3))
+        present = onehot.sum((0, 2, 3)) > 0
+        return (1 - ((2 * inter + 1) / (union + 1))[present]).mean()
+
+    torch.manual_seed(0)
+    target = torch.randint(0, 6, (2, 48, 64))  # class 5 is out of range for 5 logits: both clamp it to 4
+    target[:, :7] = 255
+    target[target == 3] = 1  # a class without pixels does not count
+    for logits in (torch.randn(2, 5, 12, 16), torch.randn(2, 5, 48, 64)):
+        logits.requires_grad_(True)
+        ours, reference = soft_dice(logits, target), one_hot_dice(logits, target)
+        assert torch.equal(ours, reference)
+        assert torch.equal(*(torch.autograd.grad(x, logits)[0] for x in (ours, reference)))
+
+
 def test_dice_weight_adds_the_soft_dice_to_main_and_aux():
     from ultralytics_semseg.nn.loss import soft_dice
 

@@ -9,6 +9,21 @@ from torch import nn
 from ultralytics_semseg.constants import IGNORE
 
 
+def upsampled(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """`logits` in float32, bilinearly resized to the size of `target` (B, H, W) where they differ.
+
+    The cast comes first, so FP16/BF16 logits under AMP autocast are never rounded at full resolution.
+
+    Examples:
+        >>> upsampled(torch.zeros(1, 3, 4, 4, dtype=torch.float16), torch.zeros(1, 16, 16)).shape
+        torch.Size([1, 3, 16, 16])
+    """
+    logits = logits.float()
+    if logits.shape[2:] != target.shape[1:]:
+        logits = F.interpolate(logits, size=target.shape[1:], mode="bilinear", align_corners=False)
+    return logits
+
+
 def cross_entropy(
     logits: torch.Tensor,
     target: torch.Tensor,
@@ -21,9 +36,7 @@ def cross_entropy(
     weighted mean). An all-ignore batch gives 0 instead of NaN. Everything is computed in float32, also for FP16/BF16
     logits under AMP autocast: they are cast before the upsampling, so the full-resolution logits are never rounded.
     """
-    logits = logits.float()
-    if logits.shape[2:] != target.shape[1:]:
-        logits = F.interpolate(logits, size=target.shape[1:], mode="bilinear", align_corners=False)
+    logits = upsampled(logits, target)
     weight = None if weight is None else weight.float()
     loss = F.cross_entropy(logits, target, weight=weight, ignore_index=ignore_index, reduction="none")
     pixels = target != ignore_index
@@ -43,15 +56,19 @@ def soft_dice(logits: torch.Tensor, target: torch.Tensor, ignore_index: int = IG
         >>> round(float(soft_dice(torch.tensor([[[[9.0, -9], [-9, 0]], [[-9, 9], [9, 0]]]]), t)), 3)
         0.0
     """
-    logits = logits.float()
-    if logits.shape[2:] != target.shape[1:]:
-        logits = F.interpolate(logits, size=target.shape[1:], mode="bilinear", align_corners=False)
-    valid = (target != ignore_index).unsqueeze(1)
-    prob = logits.softmax(1) * valid
-    onehot = F.one_hot(target.clamp(max=logits.shape[1] - 1), logits.shape[1]).permute(0, 3, 1, 2) * valid
-    inter, union = (prob * onehot).sum((0, 2, 3)), prob.sum((0, 2, 3)) + onehot.sum((0, 2, 3))
-    present = onehot.sum((0, 2, 3)) > 0
-    dice = (2 * inter + 1) / (union + 1)
+    logits = upsampled(logits, target)
+    nc = logits.shape[1]
+    valid = target != ignore_index
+    prob = logits.softmax(1)
+    labels = target.clamp(max=nc - 1).masked_fill(~valid, nc).unsqueeze(1)  # ignored pixels: class nc, none of ours
+    # a boolean one-hot by broadcasting: 1/8 of the memory of F.one_hot's int64 and no dtype promotion, with the same
+    # loss and gradient to the bit (tests/test_loss.py); bincount and sums are deterministic on CUDA too
+    onehot = labels == torch.arange(nc, device=target.device).view(1, nc, 1, 1)
+    inter = torch.where(onehot, prob, 0).sum((0, 2, 3))
+    labelled = torch.bincount(labels.flatten(), minlength=nc + 1)[:nc].float()
+    predicted = (prob * valid.unsqueeze(1)).sum((0, 2, 3))
+    present = labelled > 0
+    dice = (2 * inter + 1) / (predicted + labelled + 1)
     return (1 - dice[present]).mean() if present.any() else logits.sum() * 0
 
 
@@ -93,6 +110,7 @@ class SemSegLoss(nn.Module):
 
     def term(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Loss of one set of logits (main or aux): cross-entropy (class-weighted if set) plus `dice` * soft Dice."""
+        logits = upsampled(logits, target)  # once for both terms
         loss = cross_entropy(logits, target, self.ignore_index, self.class_weights)
         return loss + self.dice * soft_dice(logits, target, self.ignore_index) if self.dice else loss
 
