@@ -311,9 +311,11 @@ def render(results: Path) -> str:
         "",
         table,
     ]
-    if results.name != main_round() and not lat:  # side experiments: the accuracy tables only
-        return "\n".join([*parts, "", "Per-class IoU (%), mean over seeds:", "", per_class_table(runs)])
     thin = thin_table(runs)
+    thin_part = ["Thin and small classes: mean IoU (%) over the classes named, mean ± std over seeds:", "", thin, ""]
+    if results.name != main_round() and not lat:  # side experiments: the accuracy tables only
+        per_class = ["Per-class IoU (%), mean over seeds:", "", per_class_table(runs)]
+        return "\n".join([*parts, "", *(thin_part if thin else []), *per_class])
     parts += [
         "",
         sanity_table(runs),
@@ -323,11 +325,7 @@ def render(results: Path) -> str:
         "",
         variants_table(runs),
         "",
-        *(
-            ["Thin and small classes: mean IoU (%) over the classes named, mean ± std over seeds:", "", thin, ""]
-            if thin
-            else []
-        ),
+        *(thin_part if thin else []),
         "Per-class IoU (%), mean over seeds:",
         "",
         per_class_table(runs),
