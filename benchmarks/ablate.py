@@ -96,7 +96,10 @@ def boundary_ce(logits, target, width: int = 2):
 
 
 class AblationLoss(SemSegLoss):
-    """SemSegLoss with a loss variant's term on the main and the aux logits alike (class weights as configured)."""
+    """SemSegLoss with a loss variant's term on the main and the aux logits alike (class weights as configured).
+
+    The variant's term replaces the package's Dice term (training argument `dice`), which is left out here.
+    """
 
     def __init__(self, variant: str, class_weights=None):
         super().__init__(class_weights=class_weights)

@@ -29,15 +29,15 @@ def test_train_outputs(trained_run):
 
 
 def test_class_weights_come_from_train_pixel_counts(trained_run, toy_data):
-    """Default cls_pw=0.5: ENet weights of the train masks' pixel shares (counted here from the PNGs) ** 0.5, mean 1."""
+    """Default cls_pw=1 with Dice: the ENet weights of the train masks' pixel shares (counted from the PNGs), mean 1."""
     masks = sorted((Path(toy_data["path"]) / "masks" / "train").glob("*.png"))
     pixels = np.concatenate([cv2.imread(str(m), cv2.IMREAD_UNCHANGED).ravel() for m in masks])
     counts = np.bincount(pixels, minlength=256)[: toy_data["nc"]]
-    expected = (1 / np.log(1.02 + counts / counts.sum())) ** 0.5
+    expected = 1 / np.log(1.02 + counts / counts.sum())
     ckpt = torch.load(trained_run / "weights" / "last.pt", weights_only=False)
     model = ckpt["model"] if ckpt["model"] is not None else ckpt["ema"]
     assert np.allclose(model.class_weights.cpu().numpy(), expected / expected.mean(), rtol=1e-5)
-    assert ckpt["train_args"]["cls_pw"] == 0.5
+    assert ckpt["train_args"]["cls_pw"] == 1.0 and ckpt["train_args"]["dice"] == 1.0
 
 
 def all_row(log: str) -> list[str]:

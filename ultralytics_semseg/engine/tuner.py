@@ -34,7 +34,8 @@ SEMSEG_SPACE: dict[str, tuple] = {
     "weight_decay": (0.0, 0.001),
     "warmup_epochs": (0.0, 5.0),
     "warmup_momentum": (0.0, 0.95),
-    "cls_pw": (0.0, 1.0),  # class-weight power of the cross-entropy (ENet weights; task default 0.5)
+    "cls_pw": (0.0, 1.0),  # class-weight power of the cross-entropy (ENet weights; task default 1.0)
+    "dice": (0.0, 2.0),  # weight of the soft Dice term (task default 1.0)
     "scale": (0.0, 0.9),  # random resize range of the resize + crop augmentation
     "fliplr": (0.0, 1.0),
     "hsv_h": (0.0, 0.1),
