@@ -112,7 +112,7 @@ class SemSegLoss(nn.Module):
         """Loss of one set of logits (main or aux): cross-entropy (class-weighted if set) plus `dice` * soft Dice."""
         # Each function upsamples the logits itself, which keeps training bit-identical to the benchmarked runs: a
         # shared upsampling sums the two gradients before the interpolation's backward, which rounds differently, and
-        # CamVid seed 0 then ended at 31.7 mIoU instead of 39.3 (docs/benchmarks.md, round 5: that sensitive to rounding)
+        # CamVid seed 0 then ended at 31.7 mIoU, not 39.3 (docs/benchmarks.md, round 5: that sensitive to rounding)
         loss = cross_entropy(logits, target, self.ignore_index, self.class_weights)
         return loss + self.dice * soft_dice(logits, target, self.ignore_index) if self.dice else loss
 
