@@ -338,7 +338,8 @@ def real_image(h: int = 512, w: int = 1024) -> np.ndarray:
 
 
 def untrained(model_yaml: str, task: str, nc: int, folder: Path):
-    """`model_yaml` built with `nc` classes and random weights (its resolved yaml saved in `folder`, same name)."""
+    """`model_yaml` (or the architecture of a checkpoint, e.g. the packaged start) built with `nc` classes and random
+    weights (its resolved yaml saved in `folder`, same stem)."""
     from ultralytics import YOLO
     from ultralytics.utils import YAML
 
@@ -352,8 +353,9 @@ def untrained(model_yaml: str, task: str, nc: int, folder: Path):
         torch.save({"model": SmpSemSegModel(*ARCHS[name], nc=nc), "train_args": {"task": task}}, folder / f"{name}.pt")
         return YOLO(str(folder / f"{name}.pt"), task=task)
     cfg = {k: v for k, v in YOLO(model_yaml, task=task).model.yaml.items() if k != "yaml_file"}
-    YAML.save(folder / Path(model_yaml).name, {**cfg, "nc": nc})  # the name carries the scale
-    return YOLO(str(folder / Path(model_yaml).name), task=task)
+    path = folder / Path(model_yaml).with_suffix(".yaml").name  # the name carries the scale; a .pt gives its yaml
+    YAML.save(path, {**cfg, "nc": nc})
+    return YOLO(str(path), task=task)
 
 
 def latency_model(spec: str, dataset: str, results: Path, folder: Path):
