@@ -393,7 +393,12 @@ def latency(args) -> None:
         for n, spec in zip(names, specs):
             folder = Path(tempfile.mkdtemp(prefix=f"latency_{n}_"))
             model, kinds[n] = latency_model(spec, d, results, folder)
-            f = model.export(format="onnx", imgsz=[512, 1024], verbose=False)
+            cwd = os.getcwd()
+            os.chdir(folder)  # a model built from a bare YAML name exports into the working directory
+            try:
+                f = str(Path(model.export(format="onnx", imgsz=[512, 1024], verbose=False)).resolve())
+            finally:
+                os.chdir(cwd)
             o = ort.SessionOptions()
             o.intra_op_num_threads, o.inter_op_num_threads = 2, 1
             sessions[n] = ort.InferenceSession(f, o, providers=["CPUExecutionProvider"])
