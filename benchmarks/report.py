@@ -312,10 +312,11 @@ def render(results: Path) -> str:
         table,
     ]
     thin = thin_table(runs)
-    thin_part = ["Thin and small classes: mean IoU (%) over the classes named, mean ± std over seeds:", "", thin, ""]
+    thin_part = (["Thin and small classes: mean IoU (%) over the classes named, mean ± std over seeds:", "", thin, ""]
+                 if thin else [])  # fmt: skip
     if results.name != main_round() and not lat:  # side experiments: the accuracy tables only
         per_class = ["Per-class IoU (%), mean over seeds:", "", per_class_table(runs)]
-        return "\n".join([*parts, "", *(thin_part if thin else []), *per_class])
+        return "\n".join([*parts, "", *thin_part, *per_class])
     parts += [
         "",
         sanity_table(runs),
@@ -325,7 +326,7 @@ def render(results: Path) -> str:
         "",
         variants_table(runs),
         "",
-        *(thin_part if thin else []),
+        *thin_part,
         "Per-class IoU (%), mean over seeds:",
         "",
         per_class_table(runs),
