@@ -7,6 +7,9 @@ sees other crops and flips than the uninterrupted run would have. Here each epoc
 seeded with (seed, epoch), and every sample index travels with a seed of its own, with which `SemSegDataset` seeds
 Python's, NumPy's and torch's RNGs while it loads and augments that sample (restoring them afterwards). The batches of
 epoch e are then the same with 0 or 8 workers, and after resuming at epoch e; the trainer only has to set `epoch`.
+
+With rare-class sampling (`rare_class_weights`, DAFormer's RCS) the epoch's order is drawn with replacement, with
+images that hold rare classes more often, from the same (seed, epoch) generator.
 """
 
 from __future__ import annotations
@@ -53,18 +56,56 @@ def seeded_rng(seed: int):
         torch.set_rng_state(th)
 
 
+def rare_class_weights(counts: np.ndarray, temperature: float) -> np.ndarray:
+    """Sampling weight per image for rare-class sampling (RCS, Hoyer et al., DAFormer, CVPR 2022).
+
+    A class `c` is drawn with probability `softmax((1 - f_c) / temperature)` over the classes present in the split,
+    `f_c` being its share of the labelled pixels, then an image uniformly among those that hold `c`. The returned
+    weights are that draw's probability per image: an image's share of each of its classes' probability. A smaller
+    temperature draws the rarest classes more often; a large one tends to each present class equally often.
+
+    Args:
+        counts (np.ndarray): (images, classes) labelled pixels per class of each image.
+        temperature (float): Softmax temperature, > 0 (DAFormer: 0.01).
+
+    Returns:
+        (np.ndarray): (images,) float64 probabilities that sum to 1; 0 for an image without labelled pixels.
+
+    Examples:
+        >>> counts = np.array([[90, 0], [90, 0], [80, 10]])  # class 1 only in the last image
+        >>> rare_class_weights(counts, 0.01).round(3)
+        array([0., 0., 1.])
+        >>> rare_class_weights(counts, 100.0).round(2)  # each class drawn about equally often
+        array([0.17, 0.17, 0.67])
+    """
+    if temperature <= 0:
+        raise ValueError(f"rare-class sampling temperature {temperature} must be > 0 (0 turns sampling off)")
+    counts = np.asarray(counts, dtype=np.float64)
+    present = counts > 0
+    images_with = present.sum(0)
+    classes = images_with > 0
+    share = counts.sum(0)[classes] / counts.sum()
+    logits = (1 - share) / temperature
+    p_class = np.exp(logits - logits.max())
+    p_class /= p_class.sum()
+    weights = present[:, classes] @ (p_class / images_with[classes])
+    return weights / weights.sum()
+
+
 class SeededEpochSampler(Sampler):
     """Wrap a loader's index sampler: yield `(index, sample_seed)` with order and seeds fixed by (seed, epoch).
 
     Every pass over the sampler is one epoch; `epoch` is the number of the next pass, which the trainer sets when it
     resumes (or when it rebuilds the loader). A shuffling `RandomSampler` is replaced by a permutation drawn from a
     generator seeded with (seed, epoch); a `DistributedSampler` gets `set_epoch(epoch)` before each pass; any other
-    sampler is iterated as it is.
+    sampler is iterated as it is. With `weights`, an epoch is instead `len(sampler)` indices drawn with replacement in
+    proportion to them (rare-class sampling), from the same generator (under DDP each rank draws its own).
 
     Args:
         sampler (Sampler): The index sampler the loader was built with.
         seed (int): The run's seed (`args.seed`).
         rank (int): DDP rank (its samples get seeds of their own), -1 or 0 without DDP.
+        weights (np.ndarray, optional): Sampling weight per image, e.g. from `rare_class_weights`.
 
     Examples:
         >>> s = SeededEpochSampler(RandomSampler(range(4)), seed=0)
@@ -74,11 +115,12 @@ class SeededEpochSampler(Sampler):
         True
     """
 
-    def __init__(self, sampler: Sampler, seed: int, rank: int = -1):
+    def __init__(self, sampler: Sampler, seed: int, rank: int = -1, weights: np.ndarray | None = None):
         """Wrap `sampler` with the run's seed and the process's DDP rank; the first pass is epoch 0."""
         self.sampler = sampler
         self.seed = int(seed)
         self.rank = max(int(rank), 0)
+        self.weights = None if weights is None else torch.as_tensor(weights, dtype=torch.float64)
         self.epoch = 0
 
     def __len__(self) -> int:
@@ -89,8 +131,10 @@ class SeededEpochSampler(Sampler):
         """One epoch of `(index, sample_seed)` pairs, fixed by (seed, rank, epoch); then move on to the next epoch."""
         epoch, self.epoch = self.epoch, self.epoch + 1
         base = self.sampler
-        if isinstance(base, RandomSampler) and not base.replacement and len(base) == len(base.data_source):
-            g = torch.Generator().manual_seed(mix_seed(self.seed, self.rank, epoch))
+        g = torch.Generator().manual_seed(mix_seed(self.seed, self.rank, epoch))
+        if self.weights is not None:  # each DDP rank draws its own share from its own generator
+            order = torch.multinomial(self.weights, len(base), replacement=True, generator=g).tolist()
+        elif isinstance(base, RandomSampler) and not base.replacement and len(base) == len(base.data_source):
             order = torch.randperm(len(base), generator=g).tolist()
         else:
             if hasattr(base, "set_epoch"):

@@ -20,7 +20,7 @@ from ultralytics_semseg.cfg import load_defaults, resolve_weights
 from ultralytics_semseg.compat import loader_batch_sampler, trainer_amp_check
 from ultralytics_semseg.constants import STRIDE, TASK
 from ultralytics_semseg.data.build import build_semseg_dataset, check_semseg_dataset
-from ultralytics_semseg.data.sampler import SeededEpochSampler
+from ultralytics_semseg.data.sampler import SeededEpochSampler, rare_class_weights
 from ultralytics_semseg.engine.checkpoints import SafeCheckpoints
 from ultralytics_semseg.engine.resume import ExactResume
 from ultralytics_semseg.models.val import SemSegValidator
@@ -143,9 +143,23 @@ class SemSegTrainer(ExactResume, SafeCheckpoints, BaseTrainer):
         loader = build_dataloader(dataset, batch_size, self.args.workers, shuffle=train, rank=rank, drop_last=train)
         if train:  # order and augmentation fixed by (seed, epoch, position): exact resumes, any number of workers
             batches = loader_batch_sampler(loader)
-            batches.sampler = self.train_sampler = SeededEpochSampler(batches.sampler, self.args.seed, rank)
+            weights = self.sample_weights(dataset)
+            batches.sampler = self.train_sampler = SeededEpochSampler(batches.sampler, self.args.seed, rank, weights)
             self.train_sampler.epoch = getattr(self, "epoch", self.start_epoch)  # an OOM rebuild redoes this epoch
         return loader
+
+    def sample_weights(self, dataset) -> np.ndarray | None:
+        """Per-image sampling weights for rare-class sampling (`rare_class_sampling` temperature > 0), else None."""
+        temperature = self.args.rare_class_sampling or 0.0
+        if temperature <= 0:
+            return None
+        weights = rare_class_weights(np.stack([x["counts"] for x in dataset.labels]), temperature)
+        top = np.sort(weights)[::-1][: max(1, len(weights) // 10)].sum()
+        LOGGER.info(
+            f"Rare-class sampling (temperature {temperature}): the most-drawn 10% of the {len(weights)} training "
+            f"images get {100 * top:.0f}% of the draws"
+        )
+        return weights
 
     def preprocess_batch(self, batch: dict) -> dict:
         """Move the batch to the device, scale images to 0-1 and, with `multi_scale`, resize it by a random factor."""
