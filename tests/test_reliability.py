@@ -326,3 +326,41 @@ def test_training_batches_depend_on_epoch_not_on_workers_or_history(tmp_path):
     assert not torch.equal(zero[0], zero[1])  # epochs differ from each other
     assert torch.equal(zero[0], two[0]) and torch.equal(zero[1], two[1])
     assert torch.equal(zero[1], resumed[0])
+
+
+def test_rare_class_sampling_draws_rare_class_images_more_and_resumes_exactly(tmp_path):
+    """`rare_class_sampling=0.01`: images holding the train split's rarest class fill far more of an epoch than their
+    share of the split; the order is still fixed by (seed, epoch), so a loader starting at epoch 1 draws epoch 1."""
+    import numpy as np
+
+    from ultralytics_semseg.data.build import check_semseg_dataset
+    from ultralytics_semseg.models.train import SemSegTrainer
+
+    import cv2
+
+    yaml = make_dataset(tmp_path, n_train=24)
+    rare_class, masks = 5, sorted((tmp_path / "toy" / "masks" / "train").glob("*.png"))
+    for f in masks[3:]:  # the rare class stays in 3 of the 24 training images only
+        m = cv2.imread(str(f), cv2.IMREAD_UNCHANGED)
+        cv2.imwrite(str(f), np.where(m == rare_class, 0, m).astype(m.dtype))
+    over = {"model": "yolo11n-semseg.yaml", "data": str(yaml), "imgsz": 64, "seed": 5, "project": str(tmp_path)}
+
+    def epochs(temperature: float, start: int, n: int) -> tuple[list[list[int]], np.ndarray]:
+        trainer = SemSegTrainer(overrides={**over, "rare_class_sampling": temperature})
+        trainer.data, trainer.start_epoch = check_semseg_dataset(yaml), start
+        loader = trainer.get_dataloader(trainer.data["train"], 4, rank=-1, mode="train")
+        counts = np.stack([x["counts"] for x in loader.dataset.labels])
+        orders = [[i for i, _ in trainer.train_sampler] for _ in range(n)]
+        loader.close()
+        return orders, counts
+
+    (uniform,), counts = epochs(0.0, 0, 1)
+    rare, _ = epochs(0.01, 0, 2)
+    resumed, _ = epochs(0.01, 1, 1)
+    holders = set(np.flatnonzero(counts[:, rare_class]).tolist())
+    assert sorted(uniform) == list(range(len(counts)))  # off: a permutation, as without the option
+    assert len(holders) == 3
+    share_uniform = sum(i in holders for i in uniform) / len(uniform)
+    share_rare = sum(i in holders for o in rare for i in o) / (2 * len(uniform))
+    assert share_rare > 1.5 * share_uniform, (share_rare, share_uniform)
+    assert rare[0] != rare[1] and resumed[0] == rare[1]
