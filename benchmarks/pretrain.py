@@ -1,7 +1,8 @@
 """Pretraining on generated data (issue 10, part 3): does a procedurally pretrained start beat random weights?
 
 Usage:
-    python benchmarks/pretrain.py [--images 600] [--epochs 30] [--imgsz 192]   # builds the mix, trains, prints the .pt
+    python benchmarks/pretrain.py [--images 600] [--epochs 30] [--imgsz 192] [--model M.yaml] [--name RUN]
+        # builds the mix, trains, prints the .pt
     python benchmarks/pretrain.py --package [benchmarks/.runs/pretrain-mix/weights/last.pt]  # -> the wheel's weights
     python benchmarks/transfer.py run --frozen --datasets nuclei,roads,brain \\
         --contenders "ours-pretrained=ours:pretrained=$PWD/benchmarks/.runs/pretrain-mix/weights/last.pt"
@@ -169,6 +170,8 @@ def main() -> None:
     p.add_argument("--images", type=int, default=600, help="street scenes and aerial tiles each")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--imgsz", type=int, default=192)
+    p.add_argument("--model", default="yolo11n-semseg.yaml", help="model YAML to pretrain")
+    p.add_argument("--name", default=NAME, help=f"run folder under {RUNS} (default {NAME})")
     p.add_argument("--package", nargs="?", const=RUNS / NAME / "weights" / "last.pt", type=Path, metavar="CKPT",
                    help=f"write CKPT as the package's {PACKAGED.name} instead of training")  # fmt: skip
     p.add_argument("--card", nargs="?", const=HERE / "results" / "model_card" / "yolo11n-semseg.json", type=Path,
@@ -188,10 +191,12 @@ def main() -> None:
 
     import ultralytics_semseg  # noqa: F401  (registers the task)
 
-    YOLO("yolo11n-semseg.yaml").train(data=str(data), epochs=args.epochs, imgsz=args.imgsz, batch=BATCH, nbs=BATCH,
-                                      seed=0, deterministic=False, project=str(RUNS), name=NAME, exist_ok=True,
-                                      plots=False, val=False, workers=0)  # fmt: skip
-    print(RUNS / NAME / "weights" / "last.pt")
+    if args.name != NAME and (RUNS / args.name).exists():
+        sys.exit(f"{RUNS / args.name} exists: pick another --name (a run's checkpoints are never overwritten)")
+    YOLO(args.model).train(data=str(data), epochs=args.epochs, imgsz=args.imgsz, batch=BATCH, nbs=BATCH, seed=0,
+                           deterministic=False, project=str(RUNS), name=args.name, exist_ok=True, plots=False,
+                           val=False, workers=0)  # fmt: skip
+    print(RUNS / args.name / "weights" / "last.pt")
 
 
 if __name__ == "__main__":
