@@ -329,14 +329,13 @@ def test_training_batches_depend_on_epoch_not_on_workers_or_history(tmp_path):
 
 
 def test_rare_class_sampling_draws_rare_class_images_more_and_resumes_exactly(tmp_path):
-    """`rare_class_sampling=0.01`: images holding the train split's rarest class fill far more of an epoch than their
+    """`rare_class_sampling=0.01`: images holding a class that 3 of 24 images hold fill far more of an epoch than their
     share of the split; the order is still fixed by (seed, epoch), so a loader starting at epoch 1 draws epoch 1."""
+    import cv2
     import numpy as np
 
     from ultralytics_semseg.data.build import check_semseg_dataset
     from ultralytics_semseg.models.train import SemSegTrainer
-
-    import cv2
 
     yaml = make_dataset(tmp_path, n_train=24)
     rare_class, masks = 5, sorted((tmp_path / "toy" / "masks" / "train").glob("*.png"))

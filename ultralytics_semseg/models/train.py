@@ -151,9 +151,10 @@ class SemSegTrainer(ExactResume, SafeCheckpoints, BaseTrainer):
     def sample_weights(self, dataset) -> np.ndarray | None:
         """Per-image sampling weights for rare-class sampling (`rare_class_sampling` temperature > 0), else None."""
         temperature = self.args.rare_class_sampling or 0.0
-        if temperature <= 0:
+        counts = np.stack([x["counts"] for x in dataset.labels])
+        if temperature <= 0 or not counts.any():  # nothing labelled: no class to favour
             return None
-        weights = rare_class_weights(np.stack([x["counts"] for x in dataset.labels]), temperature)
+        weights = rare_class_weights(counts, temperature)
         top = np.sort(weights)[::-1][: max(1, len(weights) // 10)].sum()
         LOGGER.info(
             f"Rare-class sampling (temperature {temperature}): the most-drawn 10% of the {len(weights)} training "
