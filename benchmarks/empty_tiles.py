@@ -9,7 +9,9 @@ Usage:
     python benchmarks/empty_tiles.py --dataset roads \\
         --runs "ours=benchmarks/.runs/round4-six-b__roads__ours-dice-pw1__s*" \\
                "ours-rcs01=benchmarks/.runs/round6-roads__roads__ours-rcs01__s*" \\
-        --json benchmarks/results/round6-roads/empty_tiles.json
+               "ours-pw0=benchmarks/.runs/round6-roads__roads__ours-pw0__s*" \\
+               "ours-pw05=benchmarks/.runs/round6-roads__roads__ours-pw05__s*" \\
+        --json benchmarks/results/round6-roads/empty_tiles/roads.json
 
 Each `NAME=GLOB` names a contender and the run folders of its seeds (`weights/last.pt` in each, as `transfer.py`
 scores them). Predictions at the dataset's benchmark image size, at the labels' resolution, class 1 = foreground.
