@@ -73,10 +73,10 @@ def rare_class_weights(counts: np.ndarray, temperature: float) -> np.ndarray:
 
     Examples:
         >>> counts = np.array([[90, 0], [90, 0], [80, 10]])  # class 1 only in the last image
-        >>> rare_class_weights(counts, 0.01).round(3)
-        array([0., 0., 1.])
-        >>> rare_class_weights(counts, 100.0).round(2)  # each class drawn about equally often
-        array([0.17, 0.17, 0.67])
+        >>> rare_class_weights(counts, 0.01).round(3).tolist()
+        [0.0, 0.0, 1.0]
+        >>> rare_class_weights(counts, 100.0).round(2).tolist()  # each class drawn about equally often
+        [0.17, 0.17, 0.67]
     """
     if temperature <= 0:
         raise ValueError(f"rare-class sampling temperature {temperature} must be > 0 (0 turns sampling off)")
