@@ -9,6 +9,7 @@ Usage:
     python benchmarks/empty_tiles.py --dataset roads \\
         --runs "ours=benchmarks/.runs/round4-six-b__roads__ours-dice-pw1__s*" \\
                "ours-rcs01=benchmarks/.runs/round6-roads__roads__ours-rcs01__s*" \\
+               "ours-rcs1=benchmarks/.runs/round6-roads__roads__ours-rcs1__s*" \\
                "ours-pw0=benchmarks/.runs/round6-roads__roads__ours-pw0__s*" \\
                "ours-pw05=benchmarks/.runs/round6-roads__roads__ours-pw05__s*" \\
         --json benchmarks/results/round6-roads/empty_tiles/roads.json
