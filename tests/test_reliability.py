@@ -363,3 +363,5 @@ def test_rare_class_sampling_draws_rare_class_images_more_and_resumes_exactly(tm
     share_rare = sum(i in holders for o in rare for i in o) / (2 * len(uniform))
     assert share_rare > 1.5 * share_uniform, (share_rare, share_uniform)
     assert rare[0] != rare[1] and resumed[0] == rare[1]
+    with pytest.raises(ValueError, match="rare-class sampling temperature -0.1 must be > 0"):
+        epochs(-0.1, 0, 1)  # refused, not silently turned off

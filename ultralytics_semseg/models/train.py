@@ -149,10 +149,15 @@ class SemSegTrainer(ExactResume, SafeCheckpoints, BaseTrainer):
         return loader
 
     def sample_weights(self, dataset) -> np.ndarray | None:
-        """Per-image sampling weights for rare-class sampling (`rare_class_sampling` temperature > 0), else None."""
+        """Per-image sampling weights for rare-class sampling (`rare_class_sampling` temperature > 0), else None.
+
+        0 turns sampling off; a negative temperature is refused by `rare_class_weights` with a message naming it.
+        """
         temperature = self.args.rare_class_sampling or 0.0
+        if not temperature:
+            return None
         counts = np.stack([x["counts"] for x in dataset.labels])
-        if temperature <= 0 or not counts.any():  # nothing labelled: no class to favour
+        if not counts.any():  # nothing labelled: no class to favour
             return None
         weights = rare_class_weights(counts, temperature)
         top = np.sort(weights)[::-1][: max(1, len(weights) // 10)].sum()
