@@ -38,7 +38,7 @@ def test_class_weights_come_from_train_pixel_counts(trained_run, toy_data):
     model = ckpt["model"] if ckpt["model"] is not None else ckpt["ema"]
     assert np.allclose(model.class_weights.cpu().numpy(), expected / expected.mean(), rtol=1e-5)
     assert ckpt["train_args"]["cls_pw"] == 1.0 and ckpt["train_args"]["dice"] == 1.0
-    assert ckpt["train_args"]["rare_class_sampling"] == 0.1  # the task's default order: rare-class sampling
+    assert ckpt["train_args"]["rare_class_sampling"] == 1.0  # the task's default order: rare-class sampling
 
 
 def all_row(log: str) -> list[str]:

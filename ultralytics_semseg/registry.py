@@ -31,7 +31,7 @@ CFG_KEYS = {
     # Training augmentation of semseg datasets (data/augment.py); other tasks never read them either
     "cat_max_ratio": None,  # redraw a training crop (up to 10x) while one class covers >= this share of it, e.g. 0.75
     "contrast": 0.0,  # contrast jitter in [1 - contrast, 1 + contrast] with p=0.5; 0 = off, 0.5 = mmseg's range
-    "rare_class_sampling": 0.0,  # rare-class sampling temperature (DAFormer's RCS, e.g. 0.01); 0 = uniform order
+    "rare_class_sampling": 0.0,  # rare-class sampling temperature (DAFormer RCS; semseg default 1.0); 0 = uniform order
     "dice": 0.0,  # weight of the soft Dice term added to the cross-entropy (semseg training); 0 = off
     "cls_pw": 0.0,  # class-weight power; Ultralytics' own key since mid-2026 8.4 releases, added only where missing
 }

@@ -36,7 +36,7 @@ SEMSEG_SPACE: dict[str, tuple] = {
     "warmup_momentum": (0.0, 0.95),
     "cls_pw": (0.0, 1.0),  # class-weight power of the cross-entropy (ENet weights; task default 1.0)
     "dice": (0.0, 2.0),  # weight of the soft Dice term (task default 1.0)
-    "rare_class_sampling": (0.01, 1.0),  # rare-class sampling temperature (task default 0.1)
+    "rare_class_sampling": (0.01, 1.0),  # rare-class sampling temperature (task default 1.0)
     "scale": (0.0, 0.9),  # random resize range of the resize + crop augmentation
     "fliplr": (0.0, 1.0),
     "hsv_h": (0.0, 0.1),
