@@ -3,11 +3,12 @@
 Usage:
     python benchmarks/pretrain.py [--images 600] [--epochs 30] [--imgsz 192] [--model M.yaml] [--name RUN]
         # builds the mix, trains, prints the .pt
-    python benchmarks/pretrain.py --package [benchmarks/.runs/pretrain-mix/weights/last.pt]  # -> the wheel's weights
+    python benchmarks/pretrain.py --package [benchmarks/.runs/pretrain-mix/weights/last.pt]  # -> the wheel's weights,
+        # named after the run's model YAML (yolo11n-semseg.pt; a --model yolo26n-semseg.yaml run: yolo26n-semseg.pt)
     python benchmarks/transfer.py run --frozen --datasets nuclei,roads,brain \\
         --contenders "ours-pretrained=ours:pretrained=$PWD/benchmarks/.runs/pretrain-mix/weights/last.pt"
     # or from the packaged weights: --contenders "ours-pretrained=ours:pretrained=yolo11n-semseg.pt"
-    python benchmarks/pretrain.py --card [benchmarks/results/model_card/yolo11n-semseg.json]  # model card's numbers
+    python benchmarks/pretrain.py --card [JSON] [--weights yolo11n-semseg.pt]  # a packaged file's model card numbers
 
 The pretraining set mixes the package's street scenes (8 classes, ids 0-7) and the aerial tiles of
 `benchmarks/datasets.py` (6 classes, ids 8-13), both from seeds the benchmark's generated sets do not use. The
@@ -44,7 +45,8 @@ from datasets import DATASETS, ROOT, aerial_tile, write_pair, write_yaml  # noqa
 from transfer import BATCH, RUNS, child_env  # noqa: E402
 
 NAME = "pretrain-mix"
-PACKAGED = HERE.parent / "ultralytics_semseg" / "weights" / "yolo11n-semseg.pt"
+WEIGHTS = HERE.parent / "ultralytics_semseg" / "weights"  # the wheel's pretrained checkpoints
+PACKAGED = WEIGHTS / "yolo11n-semseg.pt"
 STREETS_SEED = 7  # the benchmark's streets use the generator's default seed 0
 AERIAL_OFFSET = 200_000  # the benchmark's aerial tiles use seeds 0-63 and 10000-10023
 
@@ -73,8 +75,12 @@ def build_mix(n: int, root: Path = ROOT / NAME) -> Path:
     return root / "data.yaml"
 
 
-def package(last: Path, out: Path = PACKAGED) -> Path:
-    """Write `last` as the package's pretrained checkpoint `out` (see the module docstring); returns `out`."""
+def package(last: Path, out: Path | None = None) -> Path:
+    """Write `last` as the package's pretrained checkpoint `out` (see the module docstring); returns `out`.
+
+    `out` defaults to the wheel's file named after the pretrained model YAML, e.g. `yolo26n-semseg.pt` for a run of
+    `--model yolo26n-semseg.yaml`.
+    """
     import hashlib
     import tempfile
 
@@ -93,19 +99,24 @@ def package(last: Path, out: Path = PACKAGED) -> Path:
     # go on (like any checkpoint's), not the path of a dataset the user does not have; the pretraining run's own
     # arguments stay readable under pretrain_args
     args = {k: v.replace(repo, "") if isinstance(v, str) else v for k, v in ckpt["train_args"].items()}
-    ckpt["pretrain_args"] = {**args, "model": "yolo11n-semseg.yaml"}
-    ckpt["train_args"] = {"task": args["task"], "imgsz": args["imgsz"]}
     model = ckpt["model"]
+    yaml_name = Path(model.yaml.get("yaml_file") or "yolo11n-semseg.yaml").name  # e.g. yolo26n-semseg.yaml
+    out = out or WEIGHTS / f"{Path(yaml_name).stem}.pt"
+    ckpt["pretrain_args"] = {**args, "model": yaml_name}
+    ckpt["train_args"] = {"task": args["task"], "imgsz": args["imgsz"]}
     model.args = dict(ckpt["train_args"])
-    model.yaml["yaml_file"] = "yolo11n-semseg.yaml"
+    model.yaml["yaml_file"] = yaml_name
     out.parent.mkdir(parents=True, exist_ok=True)
     torch.save(ckpt, out)
     print(f"{out} ({out.stat().st_size / 1e6:.1f} MB, sha256 {hashlib.sha256(out.read_bytes()).hexdigest()})")
     return out
 
 
-def card(out: Path, sizes: tuple[int, ...] = (192, 256, 640)) -> dict:
-    """Write the model card's raw numbers to `out` (JSON, see the module docstring) and return them."""
+def card(out: Path, weights: str = PACKAGED.name, sizes: tuple[int, ...] = (192, 256, 640)) -> dict:
+    """Write the model card's raw numbers of the packaged `weights` to `out` (JSON, see the module docstring).
+
+    The fine-tuning cells of round 2 belong to `yolo11n-semseg.pt`; other starts are compared in later rounds' folders.
+    """
     import json
     import statistics
     import tempfile
@@ -115,11 +126,12 @@ def card(out: Path, sizes: tuple[int, ...] = (192, 256, 640)) -> dict:
 
     import ultralytics_semseg  # noqa: F401  (registers the task, allow-lists its classes for loading)
 
-    ckpt = torch.load(PACKAGED, map_location="cpu", weights_only=False)
+    packaged = WEIGHTS / weights
+    ckpt = torch.load(packaged, map_location="cpu", weights_only=False)
     times = ckpt.get("train_results", {}).get("time", [])
     record = {
         "script": "benchmarks/pretrain.py --card",
-        "checkpoint": str(PACKAGED.relative_to(HERE.parent)),
+        "checkpoint": str(packaged.relative_to(HERE.parent)),
         "checkpoint_date": ckpt.get("date"),
         "train_metrics": ckpt.get("train_metrics"),
         "pretrain_args": {k: ckpt.get("pretrain_args", {}).get(k) for k in ("epochs", "batch", "nbs", "imgsz", "seed")},
@@ -129,10 +141,10 @@ def card(out: Path, sizes: tuple[int, ...] = (192, 256, 640)) -> dict:
     }
     cwd = os.getcwd()
     with tempfile.TemporaryDirectory() as tmp:
-        os.chdir(tmp)  # YOLO("yolo11n-semseg.pt") copies the packaged file into the working directory
+        os.chdir(tmp)  # YOLO(weights) copies the packaged file into the working directory
         try:
             for imgsz in sizes:
-                m = YOLO("yolo11n-semseg.pt").val(imgsz=imgsz, batch=1, plots=False, verbose=False)
+                m = YOLO(weights).val(imgsz=imgsz, batch=1, plots=False, verbose=False)
                 names = m.names if hasattr(m, "names") else {}
                 record["val_builtin_streets"][str(imgsz)] = {
                     "results_dict": {k: float(v) for k, v in m.results_dict.items()},
@@ -141,7 +153,7 @@ def card(out: Path, sizes: tuple[int, ...] = (192, 256, 640)) -> dict:
         finally:
             os.chdir(cwd)
     cells = {}
-    for ds in ("nuclei", "roads", "brain"):
+    for ds in ("nuclei", "roads", "brain") if weights == PACKAGED.name else ():
         for contender in ("ours", "ours-pretrained"):
             files = sorted((HERE / "results" / "round2").glob(f"{ds}__{contender}__s[0-2].json"))
             vals = [100 * json.loads(f.read_text())["mIoU"] for f in files]
@@ -154,7 +166,8 @@ def card(out: Path, sizes: tuple[int, ...] = (192, 256, 640)) -> dict:
     record["finetune_round2"] = cells
     from ultralytics_semseg.nn.model import SemSegModel
 
-    target = SemSegModel("yolo11n-semseg.yaml", nc=2, verbose=False).state_dict()  # a 2-class fine-tuning model
+    # a 2-class fine-tuning model of the same architecture
+    target = SemSegModel(ckpt["pretrain_args"]["model"], nc=2, verbose=False).state_dict()
     source = ckpt["model"].float().state_dict()
     same = [k for k, v in source.items() if k in target and v.shape == target[k].shape]
     record["tensors_transferred_to_nc2"] = {"transferred": len(same), "of": len(target)}
@@ -173,12 +186,16 @@ def main() -> None:
     p.add_argument("--model", default="yolo11n-semseg.yaml", help="model YAML to pretrain")
     p.add_argument("--name", default=NAME, help=f"run folder under {RUNS} (default {NAME})")
     p.add_argument("--package", nargs="?", const=RUNS / NAME / "weights" / "last.pt", type=Path, metavar="CKPT",
-                   help=f"write CKPT as the package's {PACKAGED.name} instead of training")  # fmt: skip
-    p.add_argument("--card", nargs="?", const=HERE / "results" / "model_card" / "yolo11n-semseg.json", type=Path,
-                   metavar="JSON", help="write the model card's raw numbers instead of training")  # fmt: skip
+                   help="write CKPT as the package's weights named after its model YAML (e.g. "
+                        f"{PACKAGED.name}) instead of training")  # fmt: skip
+    p.add_argument("--card", nargs="?", const=True, metavar="JSON",
+                   help="write the model card's raw numbers of --weights instead of training (default "
+                        "benchmarks/results/model_card/<weights stem>.json)")  # fmt: skip
+    p.add_argument("--weights", default=PACKAGED.name, help="--card: which packaged checkpoint")
     args = p.parse_args()
     if args.card:
-        card(args.card)
+        default = HERE / "results" / "model_card" / f"{Path(args.weights).stem}.json"
+        card(default if args.card is True else Path(args.card), args.weights)
         return
     if args.package:
         package(args.package)
