@@ -131,9 +131,10 @@ def test_resume_from_epoch_checkpoint(trained_run, root):
 
 
 def test_missing_semseg_weights_fail_fast(root):
-    p = run_cli("semseg", "predict", "model=yolo26n-semseg.pt", "source=x.jpg", check=False)
+    p = run_cli("semseg", "predict", "model=yolo26s-semseg.pt", "source=x.jpg", check=False)
     assert p.returncode != 0
-    assert "yolo26n-semseg.pt" in p.stderr and "To train others first" in p.stderr and "yolo11n-semseg.pt" in p.stderr
+    assert "yolo26s-semseg.pt" in p.stderr and "To train others first" in p.stderr
+    assert "shipped with the package: yolo11n-semseg.pt, yolo26n-semseg.pt" in p.stderr
 
 
 def test_detect_task_unaffected(root):

@@ -78,8 +78,8 @@ def test_semseg_weights_not_on_disk(tmp_path, data):
         rc, out, err, "'yolo26s-semseg.pt' were not found on disk", "yolo semseg train model=yolo26s-semseg.yaml",
         "shipped with the package: yolo11n-semseg.pt",
     )  # fmt: skip
-    rc, out, err = run_error(tmp_path, "semseg", "val", "model=yolo26n-semseg.pt", f"data={data}")
-    assert_clean(rc, out, err, "'yolo26n-semseg.pt' were not found on disk")
+    rc, out, err = run_error(tmp_path, "semseg", "val", "model=yolo11m-semseg.pt", f"data={data}")
+    assert_clean(rc, out, err, "'yolo11m-semseg.pt' were not found on disk")
     rc, out, err = run_error(
         tmp_path, *TRAIN, f"data={data}", "model=yolo11n-semseg.yaml", "pretrained=yolo11s-semseg.pt"
     )
@@ -113,7 +113,7 @@ def test_python_api_raises_the_same_message():
     with pytest.raises(FileNotFoundError, match="Valid names: yolo11n-semseg.yaml"):
         YOLO("yolo11q-semseg.yaml")
     with pytest.raises(FileNotFoundError, match="were not found on disk"):
-        YOLO("yolo26n-semseg.pt")
+        YOLO("yolo26s-semseg.pt")
 
 
 def test_other_tasks_keep_ultralytics_behaviour(tmp_path):

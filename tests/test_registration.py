@@ -71,7 +71,8 @@ def test_wheel_ships_yamls_pth_and_hook(tmp_path):
               "datasets/synthetic-streets.yaml", "datasets/cityscapes.yaml", "datasets/ade20k.yaml"):  # fmt: skip
         assert cfg + f in names, f
     assert "ultralytics_semseg.pth" in names and "_ultralytics_semseg_hook.py" in names
-    assert "ultralytics_semseg/weights/yolo11n-semseg.pt" in names  # the pretrained weights (.gitignore exception)
+    for weights in ("yolo11n-semseg.pt", "yolo26n-semseg.pt"):  # the pretrained weights (.gitignore exception)
+        assert f"ultralytics_semseg/weights/{weights}" in names, weights
     assert "import _ultralytics_semseg_hook" in wheel.read("ultralytics_semseg.pth").decode()
 
 

@@ -24,6 +24,9 @@ PACKAGED_NOTES = {
     "yolo11n-semseg.pt": "yolo11n-semseg.pt is the packaged start for fine-tuning, pretrained on generated images only "
     "(14 classes: 8 of street scenes, 6 of aerial tiles), not a model of real photos; fine-tune it on your data: yolo "
     "semseg train model=yolo11n-semseg.pt data=path/to/data.yaml (model card: docs/models.md)",
+    "yolo26n-semseg.pt": "yolo26n-semseg.pt is the packaged YOLO26n start for fine-tuning, pretrained on generated "
+    "images only (the same 14 classes as yolo11n-semseg.pt), not a model of real photos; fine-tune it on your data: "
+    "yolo semseg train model=yolo26n-semseg.pt data=path/to/data.yaml (model card: docs/models.md)",
 }
 HEAD_NAME = "SemSegHead"  # avoids every head-name substring that Ultralytics uses to guess other tasks
 
@@ -150,7 +153,7 @@ def resolve_weights(name: str | Path) -> str | Path:
         >>> os.chdir(cwd)
 
     Raises:
-        FileNotFoundError: For semseg weights such as 'yolo26n-semseg.pt' that are neither on disk nor packaged: none
+        FileNotFoundError: For semseg weights such as 'yolo26s-semseg.pt' that are neither on disk nor packaged: none
             can be downloaded, so the error lists the packaged ones and says how to train others.
     """
     p = Path(str(name))
