@@ -44,9 +44,10 @@ sys.path.insert(0, str(HERE))
 from datasets import DATASETS, ROOT, aerial_tile, write_pair, write_yaml  # noqa: E402
 from transfer import BATCH, RUNS, child_env  # noqa: E402
 
+from ultralytics_semseg.cfg import WEIGHTS_DIR  # noqa: E402  (the wheel's pretrained checkpoints; a light import)
+
 NAME = "pretrain-mix"
-WEIGHTS = HERE.parent / "ultralytics_semseg" / "weights"  # the wheel's pretrained checkpoints
-PACKAGED = WEIGHTS / "yolo11n-semseg.pt"
+PACKAGED = WEIGHTS_DIR / "yolo11n-semseg.pt"
 STREETS_SEED = 7  # the benchmark's streets use the generator's default seed 0
 AERIAL_OFFSET = 200_000  # the benchmark's aerial tiles use seeds 0-63 and 10000-10023
 
@@ -101,7 +102,7 @@ def package(last: Path, out: Path | None = None) -> Path:
     args = {k: v.replace(repo, "") if isinstance(v, str) else v for k, v in ckpt["train_args"].items()}
     model = ckpt["model"]
     yaml_name = Path(model.yaml.get("yaml_file") or "yolo11n-semseg.yaml").name  # e.g. yolo26n-semseg.yaml
-    out = out or WEIGHTS / f"{Path(yaml_name).stem}.pt"
+    out = out or WEIGHTS_DIR / f"{Path(yaml_name).stem}.pt"
     ckpt["pretrain_args"] = {**args, "model": yaml_name}
     ckpt["train_args"] = {"task": args["task"], "imgsz": args["imgsz"]}
     model.args = dict(ckpt["train_args"])
@@ -126,7 +127,7 @@ def card(out: Path, weights: str = PACKAGED.name, sizes: tuple[int, ...] = (192,
 
     import ultralytics_semseg  # noqa: F401  (registers the task, allow-lists its classes for loading)
 
-    packaged = WEIGHTS / weights
+    packaged = WEIGHTS_DIR / weights
     ckpt = torch.load(packaged, map_location="cpu", weights_only=False)
     times = ckpt.get("train_results", {}).get("time", [])
     record = {
