@@ -1,7 +1,7 @@
 """Pretraining on generated data (issue 10, part 3): does a procedurally pretrained start beat random weights?
 
 Usage:
-    python benchmarks/pretrain.py [--images 600] [--epochs 30] [--imgsz 192] [--model M.yaml] [--name RUN]
+    python benchmarks/pretrain.py [--images 600] [--epochs 30] [--imgsz 192] [--model M.yaml] [--name RUN] [--seed 0]
         # builds the mix, trains, prints the .pt
     python benchmarks/pretrain.py --package [benchmarks/.runs/pretrain-mix/weights/last.pt]  # -> the wheel's weights,
         # named after the run's model YAML (yolo11n-semseg.pt; a --model yolo26n-semseg.yaml run: yolo26n-semseg.pt)
@@ -186,6 +186,7 @@ def main() -> None:
     p.add_argument("--imgsz", type=int, default=192)
     p.add_argument("--model", default="yolo11n-semseg.yaml", help="model YAML to pretrain")
     p.add_argument("--name", default=NAME, help=f"run folder under {RUNS} (default {NAME})")
+    p.add_argument("--seed", type=int, default=0, help="training seed (initial weights, augmentation, order)")
     p.add_argument("--package", nargs="?", const=RUNS / NAME / "weights" / "last.pt", type=Path, metavar="CKPT",
                    help="write CKPT as the package's weights named after its model YAML (e.g. "
                         f"{PACKAGED.name}) instead of training")  # fmt: skip
@@ -211,7 +212,7 @@ def main() -> None:
 
     if args.name != NAME and (RUNS / args.name).exists():
         sys.exit(f"{RUNS / args.name} exists: pick another --name (a run's checkpoints are never overwritten)")
-    YOLO(args.model).train(data=str(data), epochs=args.epochs, imgsz=args.imgsz, batch=BATCH, nbs=BATCH, seed=0,
+    YOLO(args.model).train(data=str(data), epochs=args.epochs, imgsz=args.imgsz, batch=BATCH, nbs=BATCH, seed=args.seed,
                            deterministic=False, project=str(RUNS), name=args.name, exist_ok=True, plots=False,
                            val=False, workers=0)  # fmt: skip
     print(RUNS / args.name / "weights" / "last.pt")
