@@ -21,12 +21,14 @@ import argparse
 import contextlib
 import json
 import os
+import random
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -273,13 +275,78 @@ VARIANT_YAML = {"detail-s2": "models/yolo11n-semseg-p1.yaml"}
 DECODERS = tuple(k for k in HEADS if k != "nhwc-tail")  # the tail variant trains exactly like the package's head
 # Variants that are plain training arguments (class weights are the package's `cls_pw`)
 ARGS = {"class-weights": {"cls_pw": 1.0}, "lr0=0.004": {"lr0": 0.004}}
-VARIANTS = ("baseline", *DECODERS, *LOSSES, *ARGS)
+
+# --------------------------------------------------------------------------------------------------- augmentations
+
+
+class RarePaste:
+    """Rare-class copy-paste, a thin-class variant of round 8 (the copy-paste of Ghiasi et al., CVPR 2021, applied to
+    the rare classes of a class map, as ClassMix-style mixing does in DAFormer-era segmentation).
+
+    With probability `p`, a donor training image is drawn class-first (a rare class uniformly, then an image that holds
+    it), and the pixels of all its rare classes are pasted at the same place into the sample, image and mask alike,
+    before the resize and crop. Rare: a share of the split's labelled pixels below `rare_below / nc`. Frames of one
+    street camera share their layout, so a pole pasted where it stood in another frame is plausible.
+
+    Examples:
+        >>> ds = type("D", (), {"labels": [{"counts": np.array([90, 10])}, {"counts": np.array([100, 0])}]})()
+        >>> RarePaste(ds, p=1.0).rare.tolist()  # class 1 holds 5 % of the pixels, below 0.5 / 2 classes
+        [1]
+    """
+
+    def __init__(self, dataset, p: float = 0.5, rare_below: float = 0.5):
+        counts = np.stack([x["counts"] for x in dataset.labels]).astype(np.float64)
+        share = counts.sum(0) / max(counts.sum(), 1.0)
+        present = share > 0
+        self.rare = np.flatnonzero(present & (share < rare_below / max(int(present.sum()), 1)))
+        self.holders = {int(c): np.flatnonzero(counts[:, c] > 0) for c in self.rare}
+        self.dataset, self.p = dataset, p
+
+    def __call__(self, labels: dict) -> dict:
+        if not len(self.rare) or random.random() >= self.p:
+            return labels
+        donor = int(random.choice(self.holders[int(random.choice(self.rare))]))
+        img, mask = self.dataset.load_train_pair(donor)
+        h, w = labels["semseg_mask"].shape
+        if mask.shape != (h, w):
+            img = cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR)
+            mask = cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST)
+        paste = np.isin(mask, self.rare)
+        labels["img"] = labels["img"].copy()
+        labels["img"][paste] = img.reshape(h, w, -1)[paste]
+        labels["semseg_mask"] = labels["semseg_mask"].copy()
+        labels["semseg_mask"][paste] = mask[paste]
+        return labels
+
+
+# augmentation variants: name -> (transform class, keyword arguments), inserted first in the training transforms
+AUGMENTS = {"rare-paste": (RarePaste, {"p": 0.5})}
+
+
+def add_augment(variant: str) -> None:
+    """Patch `SemSegDataset.build_transforms` so training transforms start with the augmentation `variant`."""
+    from ultralytics_semseg.data.dataset import SemSegDataset
+
+    transform, kwargs = AUGMENTS[variant]
+    original = SemSegDataset.build_transforms
+
+    def build_transforms(self, hyp=None):
+        transforms = original(self, hyp)
+        if self.augment:
+            transforms.insert(0, transform(self, **kwargs))
+        return transforms
+
+    SemSegDataset.build_transforms = build_transforms
+
+
+VARIANTS = ("baseline", *DECODERS, *LOSSES, *ARGS, *AUGMENTS)
 
 # ------------------------------------------------------------------------------------------------------- one run
 
 
 def apply_variant(variant: str) -> dict:
-    """Patch the model class for a decoder/loss variant; return extra training arguments."""
+    """Patch the model class for a decoder/loss variant (the dataset for an augmentation); return extra training
+    arguments."""
     from ultralytics_semseg.nn import model as model_module
 
     if variant in DECODERS:
@@ -291,6 +358,8 @@ def apply_variant(variant: str) -> dict:
             return AblationLoss(variant, getattr(self, "class_weights", None))
 
         cls.init_criterion = init_criterion
+    elif variant in AUGMENTS:
+        add_augment(variant)
     elif variant not in ARGS and variant != "baseline":
         raise ValueError(f"unknown variant '{variant}', choose from {', '.join(VARIANTS)}")
     return ARGS.get(variant, {})
