@@ -17,6 +17,14 @@ from conftest import run_cli
 NC = 14  # classes of the packaged weights; the built-in streets' 8 are their first 8
 
 
+def _private_copy(name: str, tmp_path_factory) -> Path:
+    from ultralytics_semseg.cfg import WEIGHTS_DIR
+
+    d = tmp_path_factory.mktemp("export")
+    (d / "m.pt").write_bytes((WEIGHTS_DIR / name).read_bytes())
+    return d / "m.pt"
+
+
 @pytest.fixture(scope="module")
 def weights(tmp_path_factory) -> Path:
     """A private copy of the packaged weights, so exports of this module do not collide with other tests'.
@@ -24,11 +32,13 @@ def weights(tmp_path_factory) -> Path:
     They predict every class of the built-in streets, so parity below 99.9 % of the pixels shows (a 2-epoch test run
     predicts one class everywhere, which any export reproduces).
     """
-    from ultralytics_semseg.cfg import WEIGHTS_DIR
+    return _private_copy("yolo11n-semseg.pt", tmp_path_factory)
 
-    d = tmp_path_factory.mktemp("export")
-    (d / "m.pt").write_bytes((WEIGHTS_DIR / "yolo11n-semseg.pt").read_bytes())
-    return d / "m.pt"
+
+@pytest.fixture(scope="module")
+def weights26(tmp_path_factory) -> Path:
+    """A private copy of the second packaged start, `yolo26n-semseg.pt` (our head on the YOLO26n backbone)."""
+    return _private_copy("yolo26n-semseg.pt", tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -152,6 +162,21 @@ def test_exported_predictions_and_val_match_pytorch(weights, sources, fmt, args,
     m_ref = YOLO(str(weights)).val(**kw).semseg.IoU
     m_exp = YOLO(f, task="semseg").val(**kw).semseg.IoU
     assert abs(m_ref - m_exp) * 100 <= 0.1, (m_ref, m_exp)
+
+
+@pytest.mark.parametrize(
+    "fmt,mode",
+    [("onnx", "classmap"), ("openvino", "classmap"), ("torchscript", "classmap"), ("ncnn", "logits_stride4")],
+)
+def test_yolo26n_start_exports_match_pytorch(weights26, sources, fmt, mode):
+    """The YOLO26n start's backbone blocks (SPPF with a shortcut, C3k2 with attention, C2PSA) go through each exporter
+    the YOLO11n start does, with the same output contract and the same class maps (static, the 1:2 images)."""
+    f = _export(weights26, fmt, "imgsz=128,256")
+    assert check_output_contract(f, nc=NC) == mode
+    ref, got = _maps(str(weights26), sources["rect"], 256), _maps(f, sources["rect"], 256)
+    assert len(np.unique(np.concatenate([a.ravel() for a in ref]))) >= 4  # a reference that can disagree
+    for a, b in zip(ref, got):
+        assert a.shape == b.shape and (a == b).mean() >= 0.999, (fmt, (a == b).mean())
 
 
 def test_openvino_argmax_reads_a_flat_tensor(weights):
