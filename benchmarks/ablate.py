@@ -291,6 +291,7 @@ class RarePaste:
     Examples:
         >>> ds = type("D", (), {"labels": [{"counts": np.array([90, 10])}, {"counts": np.array([100, 0])}]})()
         >>> RarePaste(ds, p=1.0).rare.tolist()  # class 1 holds 5 % of the pixels, below 0.5 / 2 classes
+        rare-paste: p=1.0, rare classes [1]
         [1]
     """
 
@@ -301,6 +302,8 @@ class RarePaste:
         self.rare = np.flatnonzero(present & (share < rare_below / max(int(present.sum()), 1)))
         self.holders = {int(c): np.flatnonzero(counts[:, c] > 0) for c in self.rare}
         self.dataset, self.p = dataset, p
+        names = getattr(dataset, "data", {}).get("names", {})
+        print(f"rare-paste: p={p}, rare classes {[names.get(int(c), int(c)) for c in self.rare]}", flush=True)
 
     def __call__(self, labels: dict) -> dict:
         if not len(self.rare) or random.random() >= self.p:
