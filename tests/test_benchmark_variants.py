@@ -73,3 +73,25 @@ def test_contender_specs_may_carry_several_keys():
     assert specs == ["ours", "ours-dice-pw1=ours:variant=dice,cls_pw=1.0", "yolo26n-sem"]
     name, (_, _, args) = transfer.contender(specs[1])
     assert name == "ours-dice-pw1" and args == {"nbs": None, "variant": "dice", "cls_pw": 1.0}
+
+
+def test_rare_paste_pastes_the_donors_rare_pixels_in_place():
+    """The `rare-paste` augmentation copies a donor's rare-class pixels (image and mask) to the same place, nothing
+    else; and `apply_variant` hooks it into the dataset's training transforms."""
+    import numpy as np
+
+    from ultralytics_semseg.data.dataset import SemSegDataset
+
+    donor_img, donor_mask = np.full((8, 8, 3), 200, np.uint8), np.zeros((8, 8), np.uint8)
+    donor_mask[:, 3] = 1  # a one-pixel-wide pole: 8 of the split's 128 pixels, rare
+    labels = [{"counts": np.bincount(donor_mask.ravel(), minlength=2)}, {"counts": np.array([64, 0])}]
+    ds = type("D", (), {"labels": labels, "load_train_pair": staticmethod(lambda i: (donor_img, donor_mask))})()
+    out = ablate.RarePaste(ds, p=1.0)({"img": np.zeros((8, 8, 3), np.uint8), "semseg_mask": np.zeros((8, 8), np.uint8)})
+    assert (out["semseg_mask"] == donor_mask).all()
+    assert (out["img"][:, 3] == 200).all() and (np.delete(out["img"], 3, axis=1) == 0).all()
+    original = SemSegDataset.build_transforms
+    try:
+        ablate.apply_variant("rare-paste")
+        assert SemSegDataset.build_transforms is not original
+    finally:
+        SemSegDataset.build_transforms = original
