@@ -17,7 +17,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from report import THIN, load
+from report import THIN, load, ms, spread, thin_iou
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "round8-pretrain-seeds"
@@ -32,9 +32,8 @@ FINETUNE_SEEDS = (0, 1, 2)  # the fine-tuning seeds every start has
 
 def score(run: dict, dataset: str) -> tuple[float, float | None]:
     """(mIoU, mean IoU of the dataset's thin classes or None) of one run, in %."""
-    thin = THIN.get(dataset)
-    thin_iou = 100 * float(np.mean([run["per_class_IoU"][k] or 0.0 for k in thin])) if thin else None
-    return 100 * run["mIoU"], thin_iou
+    thin = thin_iou(run, dataset)
+    return 100 * run["mIoU"], None if thin is None else 100 * thin
 
 
 def start_means(runs: list[dict], dataset: str, contender: str) -> tuple[float, float | None, int] | None:
@@ -47,22 +46,12 @@ def start_means(runs: list[dict], dataset: str, contender: str) -> tuple[float, 
     return float(np.mean([s[0] for s in scores])), thin, len(mine)
 
 
-def spread(values: list[float]) -> float:
-    """Sample standard deviation of `values` (already in %)."""
-    return float(np.std(values, ddof=1))
-
-
-def fmt(values: list[float]) -> str:
-    """'mean ± std' of `values` (one decimal), or the value alone when there is one."""
-    return f"{np.mean(values):.1f} ± {spread(values):.1f}" if len(values) > 1 else f"{values[0]:.1f}"
-
-
 def verdict(a: list[float], b: list[float]) -> str:
     """'+d (win)' / '+d (noise)': `a` minus `b`, a win only beyond the larger of the two sample spreads."""
     if len(a) < 2 or len(b) < 2:
         return "n/a"
     delta = float(np.mean(a) - np.mean(b))
-    return f"{delta:+.1f} ({'win' if abs(delta) > max(spread(a), spread(b)) else 'noise'})"
+    return f"{delta:+.1f} ({'win' if abs(delta) > max(spread(a, scale=1), spread(b, scale=1)) else 'noise'})"
 
 
 def dataset_table(runs: list[dict], dataset: str) -> list[str]:
@@ -84,8 +73,8 @@ def dataset_table(runs: list[dict], dataset: str) -> list[str]:
                          + (f" {got[1]:.1f} |" if has_thin else ""))  # fmt: skip
     for backbone, (miou, thin) in per_backbone.items():
         if miou:
-            lines.append(f"| **{backbone}, over pretraining seeds** | {len(miou)} | | **{fmt(miou)}** |"
-                         + (f" **{fmt(thin)}** |" if has_thin else ""))  # fmt: skip
+            lines.append(f"| **{backbone}, over pretraining seeds** | {len(miou)} | | **{ms(miou, scale=1)}** |"
+                         + (f" **{ms(thin, scale=1)}** |" if has_thin else ""))  # fmt: skip
     scratch = start_means(runs, dataset, FROM_SCRATCH)
     if scratch:
         lines.append(f"| from scratch (`{FROM_SCRATCH}`) | | {scratch[2]} | {scratch[0]:.1f} |"
@@ -100,7 +89,8 @@ def render(results: Path) -> str:
     """The study's markdown for every dataset in `results` (CamVid first)."""
     runs = load(results)
     datasets = sorted({r["dataset"] for r in runs}, key=lambda d: (d != "camvid", d))
-    intro = [f"Results folder `{results.relative_to(HERE.parent)}`: each start's mean over fine-tuning seeds "
+    shown = results.relative_to(HERE.parent) if results.is_relative_to(HERE.parent) else results
+    intro = [f"Results folder `{shown}`: each start's mean over fine-tuning seeds "
              f"{', '.join(map(str, FINETUNE_SEEDS))}; per backbone, mean ± std over its pretraining seeds "
              "(sample std of the per-start means); a difference is a win only beyond the larger of the two spreads.",
              ""]  # fmt: skip

@@ -64,8 +64,9 @@ def ms(values: list[float], scale: float = 100) -> str:
     return f"{a.mean():.1f} ± {a.std(ddof=1):.1f}"
 
 
-def spread(values: list[float]) -> float:
-    return 100 * float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
+def spread(values: list[float], scale: float = 100) -> float:
+    """Sample standard deviation of `values` times `scale` (percent points by default); NaN for one value."""
+    return scale * float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
 
 
 def order(names, first=("ours", BASELINE, f"{BASELINE}-shipped")) -> list[str]:
@@ -235,6 +236,12 @@ THIN = {"camvid": ("pole", "sign", "pedestrian"), "camvid-full": ("pole", "sign"
         "synthetic-streets": ("pole", "person")}  # fmt: skip
 
 
+def thin_iou(run: dict, dataset: str) -> float | None:
+    """Mean IoU (a fraction) of one run over `dataset`'s thin/small classes (THIN); None where it names none."""
+    thin = THIN.get(dataset)
+    return float(np.mean([run["per_class_IoU"][k] or 0.0 for k in thin])) if thin else None
+
+
 def thin_table(runs: list[dict]) -> str:
     """Mean IoU over each dataset's thin/small classes (THIN), mean ± std over seeds, per contender."""
     c = cells(runs)
@@ -247,7 +254,7 @@ def thin_table(runs: list[dict]) -> str:
     for d in datasets:
         row = [d, ", ".join(THIN[d])]
         for n in contenders:
-            per_seed = [float(np.mean([r["per_class_IoU"][k] or 0.0 for k in THIN[d]])) for r in c.get((d, n), [])]
+            per_seed = [thin_iou(r, d) for r in c.get((d, n), [])]
             row.append(ms(per_seed) if per_seed else "")
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
