@@ -342,7 +342,11 @@ def add_augment(variant: str) -> None:
     SemSegDataset.build_transforms = build_transforms
 
 
-VARIANTS = ("baseline", *DECODERS, *LOSSES, *ARGS, *AUGMENTS)
+# Weight of the auxiliary (P4, stride 16) head's loss instead of the YAML's `aux_weight` (0.4): at stride 16 a pole or a
+# sign is below one cell, so the aux term may teach P4 to paint them over; 0 removes it, the head keeps all else
+AUX_WEIGHTS = {"aux0": 0.0, "aux0.1": 0.1}
+
+VARIANTS = ("baseline", *DECODERS, *LOSSES, *ARGS, *AUGMENTS, *AUX_WEIGHTS)
 
 # ------------------------------------------------------------------------------------------------------- one run
 
@@ -363,6 +367,15 @@ def apply_variant(variant: str) -> dict:
         cls.init_criterion = init_criterion
     elif variant in AUGMENTS:
         add_augment(variant)
+    elif variant in AUX_WEIGHTS:
+        package_criterion = model_module.SemSegModel.init_criterion
+
+        def init_criterion(self):
+            criterion = package_criterion(self)  # the package's loss: class weights and Dice as configured
+            criterion.aux_weight = AUX_WEIGHTS[variant]
+            return criterion
+
+        model_module.SemSegModel.init_criterion = init_criterion
     elif variant not in ARGS and variant != "baseline":
         raise ValueError(f"unknown variant '{variant}', choose from {', '.join(VARIANTS)}")
     return ARGS.get(variant, {})

@@ -66,6 +66,24 @@ def test_a_variant_reaches_the_model_the_trainer_builds():
         ablate.apply_variant("dcie")
 
 
+def test_aux_weight_variant_keeps_the_package_loss_but_its_aux_weight():
+    """`aux0` trains the package's loss (class weights, Dice) with the auxiliary term's weight set to 0."""
+    from ultralytics_semseg.nn import model as model_module
+
+    criterion = model_module.SemSegModel.init_criterion
+    try:
+        ablate.apply_variant("aux0")
+        model = model_module.SemSegModel("yolo11n-semseg.yaml", nc=4, verbose=False)
+        model.args, model.class_weights = {"dice": 1.0}, torch.tensor([1.0, 2.0, 0.5, 1.5])
+        loss = model.init_criterion()
+    finally:
+        model_module.SemSegModel.init_criterion = criterion
+    assert loss.aux_weight == 0.0 and loss.dice == 1.0 and loss.class_weights is not None
+    (logits, aux), batch = _batch()
+    total, _ = loss((logits, aux), batch)
+    torch.testing.assert_close(total, loss.term(logits, batch["semseg_mask"].long()) * 2)  # nothing of the aux logits
+
+
 def test_contender_specs_may_carry_several_keys():
     """`--contenders` is split on commas, yet a spec keeps all its keys: 'name=base:k=v,k2=v2'."""
     transfer = pytest.importorskip("transfer")
