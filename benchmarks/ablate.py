@@ -342,8 +342,8 @@ def add_augment(variant: str) -> None:
     SemSegDataset.build_transforms = build_transforms
 
 
-# Weight of the auxiliary (P4, stride 16) head's loss instead of the YAML's `aux_weight` (0.4): at stride 16 a pole or a
-# sign is below one cell, so the aux term may teach P4 to paint them over; 0 removes it, the head keeps all else
+# Weight of the auxiliary (P4, stride 16) head's loss instead of the model's (YAML `aux_weight`, 0.4 where unset):
+# at stride 16 a pole or a sign is below one cell, so the aux term may teach P4 to paint them over; 0 removes it
 AUX_WEIGHTS = {"aux0": 0.0, "aux0.1": 0.1}
 
 VARIANTS = ("baseline", *DECODERS, *LOSSES, *ARGS, *AUGMENTS, *AUX_WEIGHTS)
