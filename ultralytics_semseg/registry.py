@@ -33,6 +33,7 @@ CFG_KEYS = {
     "contrast": 0.0,  # contrast jitter in [1 - contrast, 1 + contrast] with p=0.5; 0 = off, 0.5 = mmseg's range
     "rare_class_sampling": 0.0,  # rare-class sampling temperature (DAFormer RCS; semseg default 1.0); 0 = uniform order
     "dice": 0.0,  # weight of the soft Dice term added to the cross-entropy (semseg training); 0 = off
+    "bias_calibration": False,  # after training, fit per-class logit offsets on the train split (semseg default True)
     "cls_pw": 0.0,  # class-weight power; Ultralytics' own key since mid-2026 8.4 releases, added only where missing
 }
 

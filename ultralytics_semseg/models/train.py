@@ -23,6 +23,7 @@ from ultralytics_semseg.data.build import build_semseg_dataset, check_semseg_dat
 from ultralytics_semseg.data.sampler import SeededEpochSampler, rare_class_weights
 from ultralytics_semseg.engine.checkpoints import SafeCheckpoints
 from ultralytics_semseg.engine.resume import ExactResume
+from ultralytics_semseg.models.calibrate import calibrate_checkpoint
 from ultralytics_semseg.models.val import SemSegValidator
 from ultralytics_semseg.nn.model import SemSegModel
 from ultralytics_semseg.utils.plotting import plot_class_distribution, plot_pairs
@@ -250,6 +251,18 @@ class SemSegTrainer(ExactResume, SafeCheckpoints, BaseTrainer):
         """Ultralytics' setup (which calls `set_class_weights`), with the semseg `check_amp` (no download)."""
         with trainer_amp_check(check_amp):
             super()._setup_train()
+
+    def final_eval(self):
+        """Calibrate the class biases of last.pt and best.pt (`bias_calibration`), then Ultralytics' final validation.
+
+        Runs once, on the main process, after the last epoch: the final validation, `model.train()`'s returned model
+        and every later predict or export then use the calibrated head (`models/calibrate.py`).
+        """
+        if self.args.bias_calibration and RANK in {-1, 0}:
+            for f in dict.fromkeys((self.last, self.best)):  # best.pt may not exist (e.g. val=False)
+                if f.exists():
+                    calibrate_checkpoint(f, self.args)
+        return super().final_eval()
 
     def plot_training_labels(self) -> None:
         """Save `labels.jpg`, the pixels per class of the train split, and log each class's pixel share."""
