@@ -53,7 +53,7 @@ class BiasCalibrator(SemSegValidator):
         return fit_class_bias(logits, labels)
 
 
-def calibrate_checkpoint(path: str | Path, args) -> torch.Tensor | None:
+def calibrate_checkpoint(path: str | Path, args, device=None) -> torch.Tensor | None:
     """Fold the class-bias calibration of the checkpoint at `path` into its head and save it in place (atomically).
 
     The model (EMA when the checkpoint has one) is run over the dataset's training split without augmentation, at the
@@ -62,7 +62,8 @@ def calibrate_checkpoint(path: str | Path, args) -> torch.Tensor | None:
 
     Args:
         path (str | Path): A checkpoint written by the semseg trainer (`last.pt`, `best.pt`).
-        args: The training arguments (`imgsz`, `batch`, `device`, `workers`, ...).
+        args: The training arguments (`data`, `imgsz`, `batch`, `workers`, `task`, and `device` unless given).
+        device (torch.device | str | None): Where to run the model; the trainer passes its own (under DDP: rank 0's).
 
     Returns:
         (torch.Tensor | None): The offsets added, or None when the model's head has no classifier bias to fold into.
@@ -75,21 +76,9 @@ def calibrate_checkpoint(path: str | Path, args) -> torch.Tensor | None:
     if getattr(classifier, "bias", None) is None:
         LOGGER.warning(f"bias_calibration skipped for {path.name}: its head has no classifier bias to fold into")
         return None
-    calibrator = BiasCalibrator(
-        args=dict(
-            data=args.data,
-            imgsz=args.imgsz,
-            batch=args.batch,
-            device=args.device,
-            workers=args.workers,
-            split="train",
-            half=False,
-            plots=False,
-            verbose=False,
-            save_json=False,
-            task=args.task,
-        )  # fmt: skip
-    )
+    settings = dict(data=args.data, imgsz=args.imgsz, batch=args.batch, device=device or args.device)
+    settings.update(workers=args.workers, task=args.task, split="train", half=False, plots=False, save_json=False)
+    calibrator = BiasCalibrator(args={**settings, "verbose": False})
     calibrator(model=deepcopy(model).float())  # a copy: the validator fuses the layers it runs
     before = calibrator.metrics.semseg.IoU
     offsets = calibrator.fit()

@@ -261,7 +261,7 @@ class SemSegTrainer(ExactResume, SafeCheckpoints, BaseTrainer):
         if self.args.bias_calibration and RANK in {-1, 0}:
             for f in dict.fromkeys((self.last, self.best)):  # best.pt may not exist (e.g. val=False)
                 if f.exists():
-                    calibrate_checkpoint(f, self.args)
+                    calibrate_checkpoint(f, self.args, device=self.device)
         return super().final_eval()
 
     def plot_training_labels(self) -> None:
