@@ -24,7 +24,7 @@ class BiasCalibrator(SemSegValidator):
     the model before calibration, on the training split.
 
     Examples:
-        >>> calibrator = BiasCalibrator(args=dict(data="synthetic-streets.yaml", imgsz=128, split="train"))
+        >>> calibrator = BiasCalibrator(args=dict(data="synthetic-streets.yaml", split="train"))  # doctest: +SKIP
         >>> calibrator(model=model)  # doctest: +SKIP
         >>> offsets = calibrator.fit()  # doctest: +SKIP
     """
