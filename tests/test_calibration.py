@@ -70,6 +70,27 @@ def test_calibrating_again_changes_little(trained_run, tmp_path):
     assert second.abs().max() < 0.5 * first.abs().max(), (first.tolist(), second.tolist())
 
 
+def test_the_same_weights_are_fitted_once(trained_run, tmp_path, monkeypatch):
+    """best.pt with last.pt's weights (best epoch = last) reuses last.pt's offsets: one pass over the train split."""
+    from ultralytics_semseg.models import calibrate
+
+    copies = [tmp_path / "last.pt", tmp_path / "best.pt"]
+    for f in copies:
+        shutil.copy(trained_run / "weights" / "epoch1.pt", f)
+    args = SimpleNamespace(data="synthetic-streets.yaml", imgsz=128, batch=16, device="cpu", workers=0, task="semseg")
+    fitted = {}
+    first = calibrate.calibrate_checkpoint(copies[0], args, fitted=fitted)
+
+    def no_second_pass(self, *a, **k):
+        raise AssertionError("the training split was run over again for the same weights")
+
+    monkeypatch.setattr(calibrate.BiasCalibrator, "__call__", no_second_pass)
+    second = calibrate.calibrate_checkpoint(copies[1], args, fitted=fitted)
+    assert torch.equal(first, second) and len(fitted) == 1
+    calibrated = [_tensors(f) for f in copies]
+    assert all(torch.equal(calibrated[0][k], calibrated[1][k]) for k in calibrated[0])
+
+
 def test_bias_calibration_can_be_turned_off(root, toy_data):
     """`bias_calibration=False` keeps the trained head: last.pt equals the final epoch's weights."""
     p = run_cli(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from copy import deepcopy
 from pathlib import Path
@@ -12,7 +13,7 @@ from ultralytics.utils import LOGGER, colorstr
 from ultralytics_semseg.models.val import SemSegValidator
 from ultralytics_semseg.utils.calibration import fit_class_bias, sample_pixels
 from ultralytics_semseg.utils.files import AtomicPath
-from ultralytics_semseg.utils.ops import postprocess
+from ultralytics_semseg.utils.ops import class_map, postprocess
 
 PIXELS_PER_IMAGE = 2048  # labelled pixels drawn per training image: ~230 MB of float16 logits for Cityscapes' 2975
 
@@ -43,8 +44,7 @@ class BiasCalibrator(SemSegValidator):
         """Keep a pixel sample of each image, and add its class map to the confusion matrix."""
         for logits, gt in zip(preds, batch["ori_mask"]):
             self.samples.append(sample_pixels(logits, gt, PIXELS_PER_IMAGE, self.generator))
-        dtype = torch.uint8 if self.nc <= 256 else torch.int32  # the class maps' type of `postprocess`
-        super().update_metrics([logits.argmax(0).to(dtype) for logits in preds], batch)
+        super().update_metrics([class_map(logits, dim=0) for logits in preds], batch)
 
     def fit(self) -> torch.Tensor:
         """Offsets (nc,) that make the sampled pixels' predicted class counts match their labelled counts."""
@@ -53,7 +53,15 @@ class BiasCalibrator(SemSegValidator):
         return fit_class_bias(logits, labels)
 
 
-def calibrate_checkpoint(path: str | Path, args, device=None) -> torch.Tensor | None:
+def weights_digest(model: torch.nn.Module) -> str:
+    """sha256 of a model's tensors: equal for `last.pt` and `best.pt` when the best epoch is the last one."""
+    h = hashlib.sha256()
+    for tensor in model.state_dict().values():
+        h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def calibrate_checkpoint(path: str | Path, args, device=None, fitted: dict | None = None) -> torch.Tensor | None:
     """Fold the class-bias calibration of the checkpoint at `path` into its head and save it in place (atomically).
 
     The model (EMA when the checkpoint has one) is run over the dataset's training split without augmentation, at the
@@ -64,6 +72,8 @@ def calibrate_checkpoint(path: str | Path, args, device=None) -> torch.Tensor | 
         path (str | Path): A checkpoint written by the semseg trainer (`last.pt`, `best.pt`).
         args: The training arguments (`data`, `imgsz`, `batch`, `workers`, `task`, and `device` unless given).
         device (torch.device | str | None): Where to run the model; the trainer passes its own (under DDP: rank 0's).
+        fitted (dict | None): Offsets already fitted, by `weights_digest`: a checkpoint with the same weights reuses
+            them instead of running over the training split again; this call's offsets are added.
 
     Returns:
         (torch.Tensor | None): The offsets added, or None when the model's head has no classifier bias to fold into.
@@ -76,19 +86,23 @@ def calibrate_checkpoint(path: str | Path, args, device=None) -> torch.Tensor | 
     if getattr(classifier, "bias", None) is None:
         LOGGER.warning(f"bias_calibration skipped for {path.name}: its head has no classifier bias to fold into")
         return None
-    settings = dict(data=args.data, imgsz=args.imgsz, batch=args.batch, device=device or args.device)
-    settings.update(workers=args.workers, task=args.task, split="train", half=False, plots=False, save_json=False)
-    calibrator = BiasCalibrator(args={**settings, "verbose": False})
-    calibrator(model=deepcopy(model).float())  # a copy: the validator fuses the layers it runs
-    before = calibrator.metrics.semseg.IoU
-    offsets = calibrator.fit()
+    fitted = {} if fitted is None else fitted
+    digest = weights_digest(model)
+    if digest in fitted:
+        offsets, source = fitted[digest], "the same weights' fit"
+    else:
+        settings = dict(data=args.data, imgsz=args.imgsz, batch=args.batch, device=device or args.device)
+        settings.update(workers=args.workers, task=args.task, split="train", half=False, plots=False, save_json=False)
+        calibrator = BiasCalibrator(args={**settings, "verbose": False})
+        calibrator(model=deepcopy(model).float())  # a copy: the validator fuses the layers it runs
+        offsets = fitted[digest] = calibrator.fit()
+        source = f"fitted on {calibrator.seen} training images; their mIoU before: {calibrator.metrics.semseg.IoU:.3f}"
     with torch.no_grad():
         classifier.bias += offsets.to(classifier.bias.device, classifier.bias.dtype)
     buffer = io.BytesIO()
     torch.save(ckpt, buffer)
     AtomicPath(path).write_bytes(buffer.getvalue())  # a kill or a full disk leaves the uncalibrated file
     LOGGER.info(
-        f"{colorstr('bias_calibration:')} {path.name} class offsets {[round(float(v), 2) for v in offsets]} "
-        f"(fitted on {calibrator.seen} training images; their mIoU before: {before:.3f})"
+        f"{colorstr('bias_calibration:')} {path.name} class offsets {[round(float(v), 2) for v in offsets]} ({source})"
     )
     return offsets

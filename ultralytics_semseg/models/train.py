@@ -259,9 +259,10 @@ class SemSegTrainer(ExactResume, SafeCheckpoints, BaseTrainer):
         and every later predict or export then use the calibrated head (`models/calibrate.py`).
         """
         if self.args.bias_calibration and RANK in {-1, 0}:
+            fitted = {}  # best.pt often holds last.pt's weights (best epoch = last): fitted once, applied to both
             for f in dict.fromkeys((self.last, self.best)):  # best.pt may not exist (e.g. val=False)
                 if f.exists():
-                    calibrate_checkpoint(f, self.args, device=self.device)
+                    calibrate_checkpoint(f, self.args, device=self.device, fitted=fitted)
         return super().final_eval()
 
     def plot_training_labels(self) -> None:
