@@ -6,11 +6,12 @@ Usage:
     python benchmarks/calibration.py table [--results benchmarks/results/round9-calib/calibration]
 
 Each run folder's `weights/last.pt` (trained without calibration: the package before it, or `bias_calibration=False`)
-is copied, scored by our validator at the labels' own resolution (`transfer.evaluate`), calibrated on its training
-split with the package's `calibrate_checkpoint` (what the trainer does after the last epoch) and scored again: a
-paired comparison, the same weights with and without the offsets. One JSON per run folder; `table` prints mean ± std
-over seeds per (dataset, contender) and the verdict against the larger of the two spreads, then the thin classes'
-IoU, precision, recall and predicted-to-labelled pixel ratio (recall / precision) without -> with.
+is copied, scored by our validator at the labels' own resolution (`score`: mIoU and per-class IoU, precision and
+recall), calibrated on its training split with the package's `calibrate_checkpoint` (what the trainer does after the
+last epoch) and scored again: a paired comparison, the same weights with and without the offsets. One JSON per run
+folder; `table` prints mean ± std over seeds per (dataset, contender) and the verdict against the larger of the two
+spreads, then the thin classes' IoU, precision, recall and predicted-to-labelled pixel ratio (recall / precision)
+without -> with.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import yaml
 os.environ.setdefault("YOLO_OFFLINE", "true")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from report import THIN, spread  # noqa: E402
+from report import THIN, ms, spread, thin_iou  # noqa: E402
 
 RESULTS = HERE / "results" / "round9-calib" / "calibration"
 
@@ -84,17 +85,6 @@ def calibrate_run(run: Path, out: Path) -> dict:
     return record
 
 
-def thin(per_class: dict, dataset: str) -> float | None:
-    """Mean IoU over the dataset's thin classes (report.THIN), None where it names none."""
-    names = THIN.get(dataset)
-    return float(np.mean([per_class[k] or 0.0 for k in names])) if names else None
-
-
-def fmt(values: list[float]) -> str:
-    """'mean ± std' in percent points (one decimal)."""
-    return f"{100 * np.mean(values):.1f} ± {spread(values):.1f}" if len(values) > 1 else f"{100 * values[0]:.1f}"
-
-
 def verdict(a: list[float], b: list[float]) -> str:
     """a − b in points, 'better'/'worse' only beyond the larger of the two spreads, else 'noise'."""
     delta = 100 * (np.mean(a) - np.mean(b))
@@ -103,22 +93,27 @@ def verdict(a: list[float], b: list[float]) -> str:
     return f"{delta:+.1f} ({'better' if delta > 0 else 'worse'})"
 
 
+def cells(results: Path) -> dict[tuple[str, str, str], list[dict]]:
+    """The records of `results` by (runs' results folder, dataset, contender), the folder telling budgets apart."""
+    out: dict[tuple[str, str, str], list[dict]] = {}
+    for f in sorted(results.glob("*.json")):
+        r = json.loads(f.read_text())
+        out.setdefault((r["run"].split("__")[0], r["dataset"], r["contender"]), []).append(r)
+    return out
+
+
 def table(results: Path) -> str:
     """Markdown: per (dataset, contender), mIoU and thin-class IoU without and with calibration, over seeds."""
-    records = [json.loads(f.read_text()) for f in sorted(results.glob("*.json"))]
-    cells: dict[tuple[str, str, str], list[dict]] = {}
-    for r in records:  # the runs' results folder (their round) tells apart the same contender at other budgets
-        cells.setdefault((r["run"].split("__")[0], r["dataset"], r["contender"]), []).append(r)
     lines = ["| runs of | dataset | contender | seeds | mIoU | calibrated | Δ | thin | calibrated thin | Δ thin | s |",
              "| --- " * 11 + "|"]  # fmt: skip
-    for (folder, dataset, contender), rs in cells.items():
+    for (folder, dataset, contender), rs in cells(results).items():
         raw, cal = [r["mIoU"] for r in rs], [r["calibrated_mIoU"] for r in rs]
         seeds = ",".join(str(r["seed"]) for r in rs)
-        row = [f"`{folder}`", dataset, f"`{contender}`", seeds, fmt(raw), fmt(cal), verdict(cal, raw)]
+        row = [f"`{folder}`", dataset, f"`{contender}`", seeds, ms(raw), ms(cal), verdict(cal, raw)]
         if dataset in THIN:
-            t_raw = [thin(r["per_class_IoU"], dataset) for r in rs]
-            t_cal = [thin(r["calibrated_per_class_IoU"], dataset) for r in rs]
-            row += [fmt(t_raw), fmt(t_cal), verdict(t_cal, t_raw)]
+            t_raw = [thin_iou(r["per_class_IoU"], dataset) for r in rs]
+            t_cal = [thin_iou(r["calibrated_per_class_IoU"], dataset) for r in rs]
+            row += [ms(t_raw), ms(t_cal), verdict(t_cal, t_raw)]
         else:
             row += ["", "", ""]
         row.append(f"{np.mean([r['calibration_s'] for r in rs]):.0f}")
@@ -128,23 +123,19 @@ def table(results: Path) -> str:
 
 def class_table(results: Path) -> str:
     """Markdown: per (runs, dataset) with thin classes, each class's IoU, precision and recall without -> with."""
-    records = [json.loads(f.read_text()) for f in sorted(results.glob("*.json"))]
     lines = ["| runs of | dataset | class | IoU | precision | recall | predicted / labelled pixels |",
              "| --- " * 7 + "|"]  # fmt: skip
-    groups: dict[tuple[str, str, str], list[dict]] = {}
-    for r in records:
-        groups.setdefault((r["run"].split("__")[0], r["dataset"], r["contender"]), []).append(r)
-    for (folder, dataset, _), rs in groups.items():
+    for (folder, dataset, _), rs in cells(results).items():
         for name in THIN.get(dataset, ()):
-            cells = []
+            row = []
             for key in ("IoU", "precision", "recall"):
                 before = np.mean([r["per_class"][name][key] or 0.0 for r in rs])
                 after = np.mean([r["calibrated_per_class"][name][key] or 0.0 for r in rs])
-                cells.append(f"{100 * before:.1f} → {100 * after:.1f}")
+                row.append(f"{100 * before:.1f} → {100 * after:.1f}")
             ratio = [np.mean([(r[k][name]["recall"] or 0.0) / max(r[k][name]["precision"] or 0.0, 1e-9) for r in rs])
                      for k in ("per_class", "calibrated_per_class")]  # fmt: skip
             lines.append(
-                f"| `{folder}` | {dataset} | {name} | " + " | ".join(cells) + f" | {ratio[0]:.2f} → {ratio[1]:.2f} |"
+                f"| `{folder}` | {dataset} | {name} | " + " | ".join(row) + f" | {ratio[0]:.2f} → {ratio[1]:.2f} |"
             )
     return "\n".join(lines)
 

@@ -32,7 +32,7 @@ FINETUNE_SEEDS = (0, 1, 2)  # the fine-tuning seeds every start has
 
 def score(run: dict, dataset: str) -> tuple[float, float | None]:
     """(mIoU, mean IoU of the dataset's thin classes or None) of one run, in %."""
-    thin = thin_iou(run, dataset)
+    thin = thin_iou(run["per_class_IoU"], dataset)
     return 100 * run["mIoU"], None if thin is None else 100 * thin
 
 

@@ -236,10 +236,10 @@ THIN = {"camvid": ("pole", "sign", "pedestrian"), "camvid-full": ("pole", "sign"
         "synthetic-streets": ("pole", "person")}  # fmt: skip
 
 
-def thin_iou(run: dict, dataset: str) -> float | None:
-    """Mean IoU (a fraction) of one run over `dataset`'s thin/small classes (THIN); None where it names none."""
+def thin_iou(per_class_iou: dict, dataset: str) -> float | None:
+    """Mean of per-class IoUs (fractions; None counts as 0) over `dataset`'s thin/small classes (THIN), or None."""
     thin = THIN.get(dataset)
-    return float(np.mean([run["per_class_IoU"][k] or 0.0 for k in thin])) if thin else None
+    return float(np.mean([per_class_iou[k] or 0.0 for k in thin])) if thin else None
 
 
 def thin_table(runs: list[dict]) -> str:
@@ -254,7 +254,7 @@ def thin_table(runs: list[dict]) -> str:
     for d in datasets:
         row = [d, ", ".join(THIN[d])]
         for n in contenders:
-            per_seed = [thin_iou(r, d) for r in c.get((d, n), [])]
+            per_seed = [thin_iou(r["per_class_IoU"], d) for r in c.get((d, n), [])]
             row.append(ms(per_seed) if per_seed else "")
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)

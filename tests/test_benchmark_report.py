@@ -26,9 +26,11 @@ def _run(contender: str, seed: int, miou: float, thin: tuple[float, float, float
 
 def test_thin_iou_is_the_mean_over_the_datasets_thin_classes_and_counts_missing_as_zero():
     """Pole, sign and pedestrian are averaged on CamVid; a class absent from the split (None) counts as 0 IoU."""
-    assert report.thin_iou(_run("ours", 0, 0.5, (0.0, 0.3, 0.6)), "camvid") == pytest.approx(0.3)
-    assert report.thin_iou(_run("ours", 0, 0.5, (None, 0.3, 0.6)), "camvid") == pytest.approx(0.3)
-    assert report.thin_iou(_run("ours", 0, 0.5, (0.1, 0.1, 0.1), dataset="roads"), "roads") is None  # no thin classes
+    assert report.thin_iou(_run("ours", 0, 0.5, (0.0, 0.3, 0.6))["per_class_IoU"], "camvid") == pytest.approx(0.3)
+    assert report.thin_iou(_run("ours", 0, 0.5, (None, 0.3, 0.6))["per_class_IoU"], "camvid") == pytest.approx(0.3)
+    assert (
+        report.thin_iou(_run("ours", 0, 0.5, (0.1, 0.1, 0.1), dataset="roads")["per_class_IoU"], "roads") is None
+    )  # no thin classes
 
 
 def test_thin_table_reports_mean_and_sample_std_over_seeds_in_percent():
